@@ -1,0 +1,101 @@
+"""What an op is: a name, a forward on numpy arrays, and a gradient rule.
+
+An op never sees a :class:`~microgradnet.Tensor`. The engine hands ``forward`` plain numpy
+arrays and later hands ``backward`` the upstream gradient ``g = ∂C/∂out``; ``backward``
+returns one array per input, ``∂C/∂input = g · ∂out/∂input`` (a vector-Jacobian product).
+Whatever the gradient rule needs from the forward pass is kept in ``self.saved`` and
+dropped after ``backward`` unless the graph is retained.
+
+Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(z)``) and
+``derivatives`` (one local derivative per input, e.g. ``σ(z)·(1−σ(z))``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+
+OPS: dict[str, type["Op"]] = {}
+"""Every op class by its graph name, filled in as op classes are defined."""
+
+
+class Op:
+    """One node kind of the computation graph. Subclasses define the class attributes and
+    ``forward``/``backward``; instances hold the context of one application."""
+
+    __slots__ = ("saved",)
+
+    name = "op"
+    symbol = ""
+    derivatives: tuple[str, ...] = ()
+    elementwise = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            OPS[cls.name] = cls
+
+    def __init__(self):
+        self.saved = ()
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, g: np.ndarray, needs: tuple[bool, ...]) -> tuple:  # pragma: no cover
+        """Return ``∂C/∂input`` for every input (``None`` where ``needs`` is False)."""
+        raise NotImplementedError
+
+    def local_derivative(self, i: int, xs: tuple, out: np.ndarray):
+        """The numbers of ``∂out/∂input_i`` for display, or ``None`` when it is not a
+        same-shaped array (e.g. matmul, whose local derivative is the other matrix)."""
+        return None
+
+    def describe(self) -> str:
+        """Short label with the op's settings, e.g. ``sum(axis=1)``."""
+        return self.name
+
+    def __repr__(self):
+        return f"<op {self.describe()}>"
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a gradient back down to ``shape``, undoing numpy broadcasting.
+
+    An input that was broadcast was *used several times*, once per copy, so its gradient is
+    the sum of the gradients of all its copies: sum over the leading axes that broadcasting
+    added, and over every axis where the input had size 1.
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g.reshape(shape)
+
+
+def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
+    """The error for two shapes that numpy cannot broadcast together."""
+    return ShapeError(
+        f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
+        "(compared from the right, each pair of sizes must be equal or one of them 1)")
+
+
+def normalize_axis(axis, ndim: int, op: str):
+    """Turn ``axis`` (None, int or tuple, negatives allowed) into a sorted tuple of
+    non-negative axes, or None for 'all axes'; a clear error for an axis out of range."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{op}: axis {a} is out of range for an array with {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))

@@ -1,0 +1,136 @@
+"""Elementwise functions: ``exp``, ``log``, ``sigmoid``, ``tanh``, ``relu``.
+
+Where the derivative is easiest to write in terms of the output (``exp``, ``sigmoid``,
+``tanh``), the op saves its *output*, not its input, and the gradient rule reuses it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Op
+
+# exp(-z) overflows float32 beyond z ≈ -88.7 and float64 beyond ≈ -709.8. Capping -z there
+# changes σ(z) only where it is already below the smallest normal number.
+_EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0, np.dtype(np.float64): 709.0}
+
+
+def sigmoid_array(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large |z|."""
+    t = np.negative(z)
+    np.minimum(t, _EXP_CAP.get(z.dtype, 709.0), out=t)
+    np.exp(t, out=t)
+    t += 1
+    return np.reciprocal(t, out=t)
+
+
+class Exp(Op):
+    """``e^x``, whose derivative is itself."""
+
+    __slots__ = ()
+    name = "exp"
+    symbol = "eˣ"
+    derivatives = ("eˣ",)
+    elementwise = True
+
+    def forward(self, x):
+        out = np.exp(x)
+        self.saved = out
+        return out
+
+    def backward(self, g, needs):
+        return (g * self.saved,)
+
+    def local_derivative(self, i, xs, out):
+        return out
+
+
+class Log(Op):
+    """Natural logarithm ``ln x`` (x > 0), derivative ``1/x``."""
+
+    __slots__ = ()
+    name = "log"
+    symbol = "ln x"
+    derivatives = ("1/x",)
+    elementwise = True
+
+    def forward(self, x):
+        if x.size and not (x > 0).all():
+            bad = x[~(x > 0)].flat[0]
+            raise ValueError(f"log: every input must be > 0, found {bad!r} "
+                             "(for a log of probabilities, use log_softmax on the logits)")
+        self.saved = x
+        return np.log(x)
+
+    def backward(self, g, needs):
+        return (g / self.saved,)
+
+    def local_derivative(self, i, xs, out):
+        return 1 / xs[0]
+
+
+class Sigmoid(Op):
+    """The logistic sigmoid ``σ(z) = 1/(1 + e^(−z))``, squashing any number into (0, 1).
+
+    Its derivative is ``σ(z)·(1 − σ(z))``: the op saves its output ``σ(z)`` for the rule.
+    """
+
+    __slots__ = ()
+    name = "sigmoid"
+    symbol = "σ(z)"
+    derivatives = ("σ(z)·(1−σ(z))",)
+    elementwise = True
+
+    def forward(self, z):
+        s = sigmoid_array(z)
+        self.saved = s
+        return s
+
+    def backward(self, g, needs):
+        s = self.saved
+        return (g * (s - s * s),)
+
+    def local_derivative(self, i, xs, out):
+        return out * (1 - out)
+
+
+class Tanh(Op):
+    """Hyperbolic tangent, squashing into (−1, 1); derivative ``1 − tanh²(z)``."""
+
+    __slots__ = ()
+    name = "tanh"
+    symbol = "tanh(z)"
+    derivatives = ("1 − tanh²(z)",)
+    elementwise = True
+
+    def forward(self, z):
+        t = np.tanh(z)
+        self.saved = t
+        return t
+
+    def backward(self, g, needs):
+        t = self.saved
+        return (g * (1 - t * t),)
+
+    def local_derivative(self, i, xs, out):
+        return 1 - out * out
+
+
+class ReLU(Op):
+    """Rectified linear unit ``max(0, z)``; derivative 1 where z > 0, else 0."""
+
+    __slots__ = ()
+    name = "relu"
+    symbol = "max(0, z)"
+    derivatives = ("1 if z > 0 else 0",)
+    elementwise = True
+
+    def forward(self, z):
+        out = np.maximum(z, 0)
+        self.saved = out
+        return out
+
+    def backward(self, g, needs):
+        return (g * (self.saved > 0),)
+
+    def local_derivative(self, i, xs, out):
+        return (out > 0).astype(out.dtype)

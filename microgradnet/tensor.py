@@ -1,0 +1,446 @@
+"""The Tensor: a numpy array that remembers the op that made it, and ``backward()``.
+
+Every op applied to tensors that need gradients records a node: the op (with what its
+gradient rule needs) and the input tensors. ``backward()`` walks those nodes from the cost
+back to the inputs and applies the chain rule at each one:
+
+    ∂C/∂input = ∂C/∂output · ∂output/∂input      (summed over every use of the input)
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+
+import numpy as np
+
+from . import ops
+from .errors import DTypeError, GraphError, ShapeError
+
+_state = {"grad": True, "dtype": np.dtype(np.float32)}
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of tensors made from Python numbers or integer arrays (float32 at start)."""
+    return _state["dtype"]
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the default float dtype: ``np.float32`` (the default) or ``np.float64``."""
+    d = np.dtype(dtype)
+    if d not in _FLOATS:
+        raise DTypeError(f"set_default_dtype: expected float32 or float64, got {d}")
+    _state["dtype"] = d
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad()``: ops then record nothing."""
+    return _state["grad"]
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) in which ops build no graph: for evaluation,
+    prediction and hand-written parameter updates."""
+
+    def __enter__(self):
+        self._prev = _state["grad"]
+        _state["grad"] = False
+        return self
+
+    def __exit__(self, *exc):
+        _state["grad"] = self._prev
+        return False
+
+
+class enable_grad(no_grad):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        self._prev = _state["grad"]
+        _state["grad"] = True
+        return self
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """Turn user data into a float numpy array: float arrays keep their dtype, Python numbers,
+    lists and integer arrays take the default dtype; anything else is a clear error."""
+    if isinstance(data, np.ndarray):
+        arr = data
+        from_python = False
+    else:
+        from_python = not isinstance(data, np.generic)
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:
+            raise DTypeError(f"Tensor: cannot make an array of numbers from {type(data).__name__}: {e}") from None
+    if dtype is not None:
+        d = np.dtype(dtype)
+        if d not in _FLOATS:
+            raise DTypeError(f"Tensor: dtype must be float32 or float64, got {d}")
+    elif arr.dtype.kind == "f" and not from_python:
+        return arr
+    elif arr.dtype.kind in "fiub":
+        d = _state["dtype"]
+    else:
+        raise DTypeError(f"Tensor: expected numbers, got an array of dtype {arr.dtype} "
+                         f"({type(data).__name__}); convert it to a float array first")
+    if arr.dtype.kind not in "fiub":
+        raise DTypeError(f"Tensor: expected numbers, got an array of dtype {arr.dtype}")
+    return arr.astype(d, copy=False)
+
+
+class Tensor:
+    """A numpy array with an optional gradient and the record of how it was computed.
+
+    ``Tensor(data, requires_grad=False, name=None, dtype=None)``: float arrays keep their
+    dtype (and share memory with ``data``); Python numbers, lists and integer arrays get
+    the default dtype (float32 unless changed with :func:`set_default_dtype`).
+    A tensor made by the user is a *leaf*; after ``backward()`` a leaf that requires grad
+    holds ``.grad``, an array of its shape.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_prev", "_retain", "_scope", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our operators: array + tensor -> Tensor
+
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise DTypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
+        if name is not None and not isinstance(name, str):
+            raise DTypeError(f"Tensor: name must be a string, got {type(name).__name__}")
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._op = None
+        self._prev = ()
+        self._retain = False
+        self._scope = None
+
+    @classmethod
+    def _make(cls, data, op, prev):
+        """Fast constructor for op results (no checks): the engine's hot path."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = op is not None
+        t.name = None
+        t._op = op
+        t._prev = prev
+        t._retain = False
+        t._scope = None
+        return t
+
+    # ----- what it is -------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
+    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
+    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
+    size = property(lambda self: self.data.size, doc="The number of values.")
+    op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
+    inputs = property(lambda self: self._prev, doc="The tensors this one was computed from.")
+    is_leaf = property(lambda self: self._op is None,
+                       doc="True for tensors made by the user rather than by an op.")
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20,
+                               prefix="Tensor(")
+        extra = [f"dtype={self.data.dtype}"]
+        if self._op is not None:
+            extra.append(f"op={self._op.describe()}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        return f"Tensor({body}, {', '.join(extra)})"
+
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (the same memory, not a copy)."""
+        return self.data
+
+    def item(self) -> float:
+        """The single value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ShapeError(f"item: only a tensor with one value has an item, this one has shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the graph: a leaf that does not require grad."""
+        return Tensor._make(self.data, None, ())
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Mark a leaf as needing a gradient (in place); returns the tensor."""
+        if self._op is not None and not flag:
+            raise GraphError("requires_grad_: only a leaf can stop requiring grad; use detach()")
+        self.requires_grad = bool(flag)
+        return self
+
+    def retain_grad(self) -> "Tensor":
+        """Keep this intermediate tensor's gradient in ``.grad`` after ``backward()``."""
+        self._retain = True
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad`` becomes None)."""
+        self.grad = None
+
+    # ----- applying ops -----------------------------------------------------------------
+    def _const(self, x) -> "Tensor":
+        """A number or array that meets this tensor becomes a constant of *this* dtype."""
+        if isinstance(x, Tensor):
+            return x
+        if isinstance(x, numbers.Number) or isinstance(x, (np.ndarray, np.generic, list, tuple)):
+            arr = np.asarray(x)
+            if arr.dtype.kind not in "fiub":
+                raise DTypeError(f"cannot combine a tensor with an array of dtype {arr.dtype}")
+            return Tensor._make(arr.astype(self.data.dtype, copy=False), None, ())
+        raise DTypeError(f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, "
+                         "a number or a numpy array")
+
+    def __add__(self, other):
+        other = self._const(other)
+        # A vector added to every row of a matrix is a bias: record it as add_bias, so the
+        # graph of ``x @ W + b`` reads matmul -> add_bias, as in the math.
+        if other.data.ndim == 1 and self.data.ndim >= 2 and self.data.shape[-1] == other.data.shape[0]:
+            return apply(ops.AddBias(), self, other)
+        return apply(ops.Add(), self, other)
+
+    def __radd__(self, other):
+        other = self._const(other)
+        if self.data.ndim == 1 and other.data.ndim >= 2 and other.data.shape[-1] == self.data.shape[0]:
+            return apply(ops.AddBias(), other, self)
+        return apply(ops.Add(), other, self)
+
+    def add_bias(self, b) -> "Tensor":
+        """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
+        return apply(ops.AddBias(), self, self._const(b))
+
+    def __sub__(self, other):
+        return apply(ops.Sub(), self, self._const(other))
+
+    def __rsub__(self, other):
+        return apply(ops.Sub(), self._const(other), self)
+
+    def __mul__(self, other):
+        return apply(ops.Mul(), self, self._const(other))
+
+    def __rmul__(self, other):
+        return apply(ops.Mul(), self._const(other), self)
+
+    def __truediv__(self, other):
+        return apply(ops.Div(), self, self._const(other))
+
+    def __rtruediv__(self, other):
+        return apply(ops.Div(), self._const(other), self)
+
+    def __pow__(self, p):
+        if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
+            raise DTypeError("pow: the exponent must be a number (x ** 2); for a tensor "
+                             "exponent write exp(p * log(x))")
+        return apply(ops.Pow(p), self)
+
+    def __rpow__(self, base):
+        raise DTypeError("pow: a tensor exponent is not supported; for base ** x write "
+                         "(x * math.log(base)).exp()")
+
+    def __neg__(self):
+        return apply(ops.Neg(), self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return apply(ops.MatMul(), self, self._const(other))
+
+    def __rmatmul__(self, other):
+        return apply(ops.MatMul(), self._const(other), self)
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
+        return apply(ops.GetItem(index), self)
+
+    def sum(self, axis=None, keepdims=False) -> "Tensor":
+        """Sum over ``axis`` (all axes by default)."""
+        return apply(ops.Sum(axis, keepdims), self)
+
+    def mean(self, axis=None, keepdims=False) -> "Tensor":
+        """Mean over ``axis`` (all axes by default)."""
+        return apply(ops.Mean(axis, keepdims), self)
+
+    def reshape(self, *shape) -> "Tensor":
+        """The same values in a new shape (one size may be -1)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply(ops.Reshape(shape), self)
+
+    def transpose(self, *axes) -> "Tensor":
+        """Reverse the axes, or permute them as given."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return apply(ops.Transpose(axes or None), self)
+
+    T = property(lambda self: self.transpose(), doc="The transpose (axes reversed).")
+
+    def exp(self) -> "Tensor":
+        """``e^x`` elementwise."""
+        return apply(ops.Exp(), self)
+
+    def log(self) -> "Tensor":
+        """Natural log elementwise (all values must be > 0)."""
+        return apply(ops.Log(), self)
+
+    def sigmoid(self) -> "Tensor":
+        """``σ(z) = 1/(1 + e^(−z))`` elementwise."""
+        return apply(ops.Sigmoid(), self)
+
+    def tanh(self) -> "Tensor":
+        """``tanh(z)`` elementwise."""
+        return apply(ops.Tanh(), self)
+
+    def relu(self) -> "Tensor":
+        """``max(0, z)`` elementwise."""
+        return apply(ops.ReLU(), self)
+
+    def softmax(self, axis=-1) -> "Tensor":
+        """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
+        return apply(ops.Softmax(axis), self)
+
+    def log_softmax(self, axis=-1) -> "Tensor":
+        """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
+        return apply(ops.LogSoftmax(axis), self)
+
+    # ----- backward ---------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False, keep_grads: bool = False) -> None:
+        """Compute ``∂self/∂leaf`` for every leaf that requires grad, into ``leaf.grad``.
+
+        On a scalar the walk starts from ``∂C/∂C = 1``; on any other shape pass
+        ``gradient`` (an array of this shape). Gradients add up across calls until
+        ``zero_grad()``. The graph's saved buffers are released afterwards unless
+        ``retain_graph=True``; ``keep_grads=True`` also keeps every intermediate tensor's
+        gradient in its ``.grad`` (the pictures use that).
+        """
+        if not self.requires_grad:
+            raise GraphError("backward: this tensor does not require grad: none of the tensors it was "
+                             "computed from has requires_grad=True (or it was made under no_grad())")
+        if gradient is None:
+            if self.data.size != 1:
+                raise GraphError(f"backward: the tensor has shape {self.shape}, not a single value; pass "
+                                 "gradient= (an array of that shape), or reduce it first, e.g. .sum()")
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                            dtype=self.data.dtype, copy=True)
+            if seed.shape != self.data.shape:
+                raise ShapeError(f"backward: gradient has shape {seed.shape} but the tensor has shape {self.shape}")
+        run_backward(self, seed, retain_graph=retain_graph, keep_grads=keep_grads)
+
+
+def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
+    """Run ``op`` forward on the inputs' arrays and, when a gradient will be needed,
+    record the node (op + inputs) in the output tensor."""
+    try:
+        data = op.forward(*[t.data for t in inputs])
+    except ShapeError:
+        raise
+    except ValueError as e:
+        if len(inputs) == 2:
+            raise ops.base.broadcast_error(op.name, inputs[0].data, inputs[1].data) from None
+        raise ShapeError(f"{op.name}: {e}") from None
+    if _state["grad"]:
+        for t in inputs:
+            if t.requires_grad:
+                return Tensor._make(data, op, inputs)
+    return Tensor._make(data, None, ())
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """The non-leaf tensors that ``root`` depends on, each after all of its inputs.
+
+    An explicit stack instead of recursion, so a chain of 100,000 ops is fine.
+    """
+    order = []
+    seen = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in node._prev:
+            if p._op is not None and p.requires_grad and id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _own(g: np.ndarray, handed: set) -> np.ndarray:
+    """``g`` itself if nobody else holds it and it may be written to, else a copy: a leaf's
+    ``.grad`` must never share memory with another tensor's."""
+    if id(g) in handed or g.base is not None or not g.flags.writeable:
+        g = g.copy()
+    handed.add(id(g))
+    return g
+
+
+def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=False, record=None):
+    """The backward walk: visit nodes from ``root`` back to the leaves, applying the chain rule.
+
+    ``record``, if a list, receives one ``(node, upstream, [(input, contribution), …])``
+    entry per visited node (the backprop stepper and ``chain_rule`` read it); with a record
+    the leaves' ``.grad`` are left untouched.
+    """
+    order = topological_order(root)
+    grads = {id(root): seed}
+    handed = set()
+    accumulate = record is None
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:  # reachable only through inputs that need no gradient
+            continue
+        op = node._op
+        if op.saved is None:
+            raise GraphError(
+                f"backward: the graph through '{op.name}' was already used by a backward() and its "
+                "buffers released; call the first backward(retain_graph=True) to go through it again")
+        if accumulate and (keep_grads or node._retain):
+            node.grad = _own(g, handed) if node.grad is None else node.grad + g
+        prev = node._prev
+        needs = tuple(p.requires_grad for p in prev)
+        in_grads = op.backward(g, needs)
+        if not retain_graph:
+            op.saved = None
+        if record is not None:
+            record.append((node, g, [(p, pg) for p, pg in zip(prev, in_grads) if pg is not None]))
+        for p, pg in zip(prev, in_grads):
+            if pg is None or not p.requires_grad:
+                continue
+            if pg.dtype != p.data.dtype:
+                pg = pg.astype(p.data.dtype)
+            if p._op is None:
+                if accumulate:
+                    p.grad = _own(pg, handed) if p.grad is None else p.grad + pg
+            else:
+                old = grads.get(id(p))
+                grads[id(p)] = pg if old is None else old + pg
+
+
+def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:
+    """Make a :class:`Tensor` (the same as calling ``Tensor(...)``)."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    """``x`` itself if it is a Tensor, else a constant Tensor of it."""
+    return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
