@@ -1,0 +1,161 @@
+"""Train and measure a network: ``evaluate`` (accuracy and cost) and ``fit`` (the SGD loop).
+
+``fit`` is the loop every tutorial writes, with a progress bar and a history:
+
+    for epoch in range(epochs):
+        for xb, yb in batches(train, batch_size, shuffle=True, seed=seed + epoch):
+            cost = loss(model(xb), yb)
+            opt.zero_grad(); cost.backward(); opt.step()
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MicrogradnetError
+from .losses import cross_entropy, squared_error
+from .tensor import no_grad
+
+LOSSES = {"mse": squared_error, "squared_error": squared_error,
+          "cross_entropy": cross_entropy, "cross-entropy": cross_entropy}
+
+
+def get_loss(loss):
+    """A cost function from a name (``"mse"``, ``"cross_entropy"``) or a callable."""
+    if callable(loss):
+        return loss
+    if isinstance(loss, str) and loss.lower() in LOSSES:
+        return LOSSES[loss.lower()]
+    raise ValueError(f"unknown loss {loss!r}; choose mse (squared error) or cross_entropy")
+
+
+def _xy(data):
+    if hasattr(data, "x") and hasattr(data, "y"):
+        return data.x, data.y
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return np.asarray(data[0]), np.asarray(data[1])
+    raise TypeError("expected a Dataset (with .x and .y) or a pair (x, y) of arrays")
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` measured: the share of examples classified right, the mean cost."""
+
+    accuracy: float
+    cost: float
+    n: int
+
+    def __iter__(self):  # so that ``acc, cost = mg.evaluate(...)`` works
+        return iter((self.accuracy, self.cost))
+
+    def __str__(self):
+        return f"accuracy {self.accuracy:.2%} ({round(self.accuracy * self.n)}/{self.n}), cost {self.cost:.4f}"
+
+
+def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
+    """Accuracy (the largest output is the predicted class) and mean cost of ``model`` on
+    ``data`` (a Dataset or ``(x, y)`` with integer labels), without building a graph."""
+    x, y = _xy(data)
+    fn = get_loss(loss)
+    if len(x) == 0:
+        raise ValueError("evaluate: the data is empty")
+    correct = 0
+    total_cost = 0.0
+    with no_grad():
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            out = model(xb)
+            correct += int((out.data.argmax(axis=-1) == yb).sum())
+            total_cost += float(fn(out, yb).data) * len(xb)
+    return Evaluation(correct / len(x), total_cost / len(x), len(x))
+
+
+@dataclass
+class History:
+    """Per-epoch record of training: ``cost`` (mean training cost), and, when test data is
+    given, ``test_cost`` and ``test_accuracy``; ``seconds`` per epoch; ``step_cost`` holds
+    the cost of every mini-batch step (for a detailed cost curve)."""
+
+    cost: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    test_cost: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    step_cost: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: list(v) for k, v in vars(self).items()}
+
+
+def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, loss="mse",
+        optimizer=None, test=None, seed: int | None = 0, progress: bool = True, fast: bool = True,
+        callback=None) -> History:
+    """Train ``model`` on ``train`` with mini-batch stochastic gradient descent.
+
+    Each epoch shuffles the data (seeded: ``seed + epoch``), walks it in mini-batches of
+    ``batch_size``, and for each batch computes the cost, back-propagates and steps
+    ``optimizer`` (default ``SGD(model.parameters(), lr)``). Returns a :class:`History`.
+    ``fast=True`` replays the recorded graph of the first step instead of rebuilding it
+    (same numbers, less Python); ``callback(epoch, history)`` runs after each epoch.
+    A cost that becomes NaN or infinite stops training with a clear error.
+    """
+    from .data import batches
+    from .optim import SGD
+
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    fn = get_loss(loss)
+    opt = optimizer if optimizer is not None else SGD(model.parameters(), lr=lr)
+    step = None
+    if fast:
+        try:
+            from .replay import TrainStep
+            step = TrainStep(model, fn, opt)
+        except ImportError:
+            step = None
+    history = History()
+    x, y = _xy(train)
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        it = batches((x, y), batch_size=batch_size, shuffle=True,
+                     seed=None if seed is None else seed + epoch)
+        bar = _bar(it, epoch, epochs, progress)
+        total = 0.0
+        count = 0
+        for i, (xb, yb) in enumerate(bar):
+            if step is not None:
+                c = step(xb, yb)
+            else:
+                cost = fn(model(xb), yb)
+                opt.zero_grad()
+                cost.backward()
+                opt.step()
+                c = float(cost.data)
+            if not math.isfinite(c):
+                raise MicrogradnetError(f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
+                                        f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large")
+            history.step_cost.append(c)
+            total += c * len(xb)
+            count += len(xb)
+            if progress and i % 50 == 0 and hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(f"cost={c:.4f}")
+        history.cost.append(total / max(count, 1))
+        history.accuracy.append(evaluate(model, (x, y), fn).accuracy if len(x) <= 20000 else float("nan"))
+        if test is not None:
+            ev = evaluate(model, test, fn)
+            history.test_cost.append(ev.cost)
+            history.test_accuracy.append(ev.accuracy)
+        history.seconds.append(time.perf_counter() - t0)
+        if callback is not None:
+            callback(epoch, history)
+    return history
+
+
+def _bar(it, epoch, epochs, enabled):
+    if not enabled:
+        return it
+    from .progress import progress
+    return progress(it, desc=f"epoch {epoch + 1}/{epochs}")
