@@ -1,0 +1,288 @@
+"""Datasets in memory, mini-batches and one-hot labels.
+
+A :class:`Dataset` holds a feature matrix ``x`` (one flattened sample per row) and integer
+class labels ``y``, plus a little metadata (the image shape to un-flatten a row for display,
+the class names, a name for messages). :func:`batches` cuts a dataset, or a plain ``(x, y)``
+pair of arrays, into mini-batches for a training loop. :func:`one_hot` turns class labels
+into the 0/1 target rows that a cross-entropy or MSE loss compares against.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from microgradnet.errors import DataError, DTypeError, ShapeError
+
+__all__ = ["Dataset", "batches", "one_hot"]
+
+
+def _as_labels(y, what: str = "labels") -> np.ndarray:
+    """Return ``y`` as an int64 array, refusing floats, booleans and other non-integers."""
+    arr = np.asarray(y)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or (arr.size == 0 and arr.dtype == np.float64)
+    ):
+        raise DTypeError(
+            f"{what} must be integers (class indices 0, 1, 2, ...), got dtype {arr.dtype}; "
+            "convert them with .astype(int) if they hold whole numbers"
+        )
+    return arr.astype(np.int64, copy=False)
+
+
+class Dataset:
+    """A labelled set of samples: ``x`` is float32 of shape (N, features), ``y`` int64 of shape (N,).
+
+    ``x`` may also be given unflattened, e.g. (N, 8, 8): it is flattened to (N, 64) and,
+    unless ``image_shape`` is passed, the trailing shape becomes ``image_shape``. Values are
+    stored as float32 as given; the dataset loaders scale image pixels to [0, 1] before.
+    ``classes`` names each label (label ``k`` is ``classes[k]``); when omitted it is
+    ``["0", "1", ..., str(max label)]``. Every label must lie in ``0 .. len(classes) - 1``.
+
+    Indexing: ``ds[i]`` is the pair ``(x_i, y_i)`` (a float32 row and a Python int);
+    ``ds[a:b]``, ``ds[index_array]`` and ``ds[bool_mask]`` are a new Dataset with the same
+    metadata. The arrays of a slice share memory with the original, as numpy slices do.
+    """
+
+    def __init__(self, x, y, image_shape=None, classes=None, name: str = "dataset"):
+        x = np.asarray(x)
+        if x.ndim == 0:
+            raise ShapeError(f"Dataset {name!r}: x must have one row per sample, got a scalar")
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+            raise DTypeError(f"Dataset {name!r}: x must be numeric, got dtype {x.dtype}")
+        if x.ndim == 1:
+            # A single feature per sample: keep the documented (N, features) layout.
+            x = x.reshape(-1, 1)
+        if image_shape is None and x.ndim > 2:
+            image_shape = x.shape[1:]
+        x = x.reshape(x.shape[0], -1).astype(np.float32, copy=False)
+
+        y = _as_labels(y, f"Dataset {name!r}: y (labels)")
+        if y.ndim != 1:
+            raise ShapeError(
+                f"Dataset {name!r}: y must be a 1-D array of class labels, got shape {y.shape}"
+                " (one-hot rows? turn them back into labels with .argmax(axis=1))"
+            )
+        if len(x) != len(y):
+            raise ShapeError(
+                f"Dataset {name!r}: x has {len(x)} samples but y has {len(y)} labels; "
+                "they must have the same length"
+            )
+
+        if image_shape is not None:
+            image_shape = tuple(int(d) for d in image_shape)
+            if int(np.prod(image_shape)) != x.shape[1]:
+                raise ShapeError(
+                    f"Dataset {name!r}: image_shape {image_shape} holds {int(np.prod(image_shape))} "
+                    f"values but each sample has {x.shape[1]} features"
+                )
+
+        if classes is None:
+            top = int(y.max()) + 1 if len(y) else 0
+            classes = [str(k) for k in range(top)]
+        else:
+            if isinstance(classes, str) or not isinstance(classes, Sequence | np.ndarray):
+                raise DTypeError(
+                    f"Dataset {name!r}: classes must be a list of class names, got {classes!r}"
+                )
+            classes = [str(c) for c in classes]
+        if len(y):
+            low, high = int(y.min()), int(y.max())
+            if low < 0 or high >= len(classes):
+                bad = low if low < 0 else high
+                raise DataError(
+                    f"Dataset {name!r}: label {bad} is outside 0..{len(classes) - 1} "
+                    f"(there are {len(classes)} classes)"
+                )
+
+        self.x: np.ndarray = x
+        self.y: np.ndarray = y
+        self.image_shape: tuple[int, ...] | None = image_shape
+        self.classes: list[str] = classes
+        self.name: str = str(name)
+
+    @property
+    def num_classes(self) -> int:
+        """The number of classes, ``len(self.classes)``."""
+        return len(self.classes)
+
+    def _like(self, x: np.ndarray, y: np.ndarray) -> Dataset:
+        """A new Dataset with these arrays and this dataset's metadata (no re-validation)."""
+        out = object.__new__(Dataset)
+        out.x, out.y = x, y
+        out.image_shape, out.classes, out.name = self.image_shape, list(self.classes), self.name
+        return out
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+            return self.x[index], int(self.y[index])
+        if isinstance(index, slice):
+            return self._like(self.x[index], self.y[index])
+        idx = np.asarray(index)
+        if idx.dtype == np.bool_:
+            if idx.shape != (len(self),):
+                raise ShapeError(
+                    f"Dataset {self.name!r}: a boolean mask must have shape ({len(self)},), "
+                    f"got {idx.shape}"
+                )
+        elif not np.issubdtype(idx.dtype, np.integer) and idx.size:
+            raise DTypeError(
+                f"Dataset {self.name!r}: index with an int, a slice, an int array or a boolean "
+                f"mask, not {type(index).__name__} of dtype {idx.dtype}"
+            )
+        elif idx.ndim != 1:
+            raise ShapeError(
+                f"Dataset {self.name!r}: an index array must be 1-D, got shape {idx.shape}"
+            )
+        else:
+            idx = idx.astype(np.intp, copy=False)
+        return self._like(self.x[idx], self.y[idx])
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def split(self, n) -> tuple[Dataset, Dataset]:
+        """Cut into ``(first n samples, the rest)``, keeping order; shuffle first if sorted.
+
+        ``n`` is a count ``0 <= n <= len(self)`` or a fraction ``0 < n < 1`` of the samples
+        (rounded to the nearest count).
+        """
+        if isinstance(n, float) and 0.0 < n < 1.0:
+            n = int(round(n * len(self)))
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise DTypeError(
+                f"Dataset.split: n must be a sample count or a fraction between 0 and 1, got {n!r}"
+            )
+        if not 0 <= n <= len(self):
+            raise ValueError(
+                f"Dataset.split: n={n} is outside 0..{len(self)} ({self.name!r} has {len(self)} samples)"
+            )
+        n = int(n)
+        return self[:n], self[n:]
+
+    def shuffled(self, seed=None) -> Dataset:
+        """Return a copy with the samples in a random order; the same seed gives the same order."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self[order]
+
+    def __repr__(self) -> str:
+        shape = "x".join(str(d) for d in self.image_shape) if self.image_shape else None
+        return (
+            f"Dataset(name={self.name!r}, n={len(self)}, x={self.x.shape} {self.x.dtype}, "
+            f"image_shape={shape}, num_classes={self.num_classes})"
+        )
+
+
+class Batches:
+    """The mini-batches of one dataset: iterate for ``(xb, yb)`` pairs, ``len()`` counts them.
+
+    Made by :func:`batches`. Each ``for`` loop over the same object is one pass (epoch)
+    over the data; with ``shuffle=True`` every pass draws a new order from one random
+    generator seeded once, so a whole run of epochs repeats exactly for the same seed.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
+                 seed, drop_last: bool):
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self._rng = np.random.default_rng(seed) if self.shuffle else None
+
+    def __len__(self) -> int:
+        n = len(self.x)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n, size = len(self.x), self.batch_size
+        stop = len(self) * size
+        if self._rng is not None:
+            order = self._rng.permutation(n)
+            for start in range(0, stop, size):
+                idx = order[start:start + size]
+                yield self.x[idx], self.y[idx]
+        else:
+            for start in range(0, stop, size):
+                yield self.x[start:start + size], self.y[start:start + size]
+
+    def __repr__(self) -> str:
+        return (
+            f"Batches(n={len(self.x)}, batch_size={self.batch_size}, batches={len(self)}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
+        )
+
+
+def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None,
+            drop_last: bool = False) -> Batches:
+    """Cut ``data`` into mini-batches ``(xb, yb)`` of ``batch_size`` samples, for a training loop.
+
+    ``data`` is a :class:`Dataset` or a pair ``(x, y)`` of arrays with the same first
+    dimension N (any trailing shapes, e.g. one-hot ``y``). Each ``xb`` is ``x[i:i+B]``
+    (shape (B, ...), dtype of ``x``; a view of ``x`` when not shuffled), each ``yb`` the
+    matching labels. With ``shuffle=True`` the order comes from
+    ``numpy.random.default_rng(seed)``: the same seed gives the same batches. The last,
+    smaller batch is kept unless ``drop_last=True``. The result has ``len()`` (the number of
+    batches), so progress bars such as tqdm show a total.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise DTypeError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    if batch_size <= 0:
+        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size}")
+    batch_size = int(batch_size)
+
+    if isinstance(data, Dataset):
+        x, y = data.x, data.y
+    elif isinstance(data, tuple | list) and len(data) == 2:
+        x, y = np.asarray(data[0]), np.asarray(data[1])
+    else:
+        raise DTypeError(
+            "batches: data must be a Dataset or a pair (x, y) of arrays, "
+            f"got {type(data).__name__}"
+        )
+    if x.ndim == 0 or y.ndim == 0:
+        raise ShapeError(
+            f"batches: x and y need one entry per sample, got shapes {x.shape} and {y.shape}"
+        )
+    if len(x) != len(y):
+        raise ShapeError(
+            f"batches: x has {len(x)} samples but y has {len(y)}; they must have the same length"
+        )
+    if len(x) == 0:
+        raise DataError("batches: the data is empty (0 samples), there is nothing to batch")
+    return Batches(x, y, batch_size, shuffle, seed, drop_last)
+
+
+def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndarray:
+    """Turn integer class labels into one-hot rows: label ``k`` becomes a row with a 1 at ``k``.
+
+    ``labels`` of shape (N,) gives shape (N, C) with ``C = num_classes`` (default: the
+    largest label + 1), of ``dtype`` (float32 by default). Labels must be integers in
+    ``0 .. C - 1``.
+    """
+    arr = _as_labels(labels, "one_hot: labels")
+    if num_classes is None:
+        if arr.size == 0:
+            raise ValueError("one_hot: cannot guess num_classes from no labels; pass num_classes")
+        num_classes = int(arr.max()) + 1
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise DTypeError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
+    num_classes = int(num_classes)
+    if num_classes <= 0:
+        raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes}")
+    if arr.size:
+        bad = np.flatnonzero((arr.ravel() < 0) | (arr.ravel() >= num_classes))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"one_hot: label {int(arr.ravel()[i])} (at position {i}) is outside "
+                f"0..{num_classes - 1} for num_classes={num_classes}"
+            )
+    out = np.zeros(arr.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, arr[..., None], 1, axis=-1)
+    return out
