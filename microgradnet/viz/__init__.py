@@ -1,0 +1,25 @@
+"""Pictures: the computation graph, the backprop stepper, the chain rule, the videos' figures.
+
+Names are imported on first use, so ``import microgradnet`` stays fast and matplotlib is
+only needed for the figures that use it.
+"""
+import importlib
+
+_WHERE = {
+    "draw_graph": "graph", "graph_nodes": "graph", "summarize": "graph",
+    "backprop_page": "stepper", "chain_rule": "chain_rule", "chain_rule_paths": "chain_rule",
+    "show_weights": "pictures", "show_network": "pictures", "show_noise": "pictures",
+    "cost_curve": "pictures", "show_nudges": "pictures", "show_digits": "pictures",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'microgradnet.viz' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
