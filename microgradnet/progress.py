@@ -56,7 +56,10 @@ class _PlainBar:
 
 
 def progress(iterable, total=None, desc="", disable=False):
-    """Wrap ``iterable`` in a progress bar (tqdm if available)."""
+    """Wrap ``iterable`` in a progress bar (tqdm if available). Only on a terminal: in logs
+    and pipes the bar would be noise."""
+    if disable or not getattr(sys.stderr, "isatty", lambda: False)():
+        return iterable
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is optional

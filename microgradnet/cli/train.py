@@ -1,0 +1,226 @@
+"""``microgradnet train``, ``evaluate`` and ``predict``."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .common import (UsageError, add_data_flags, check_fits, layer_sizes, load_data, load_model,
+                     non_negative_int, positive_float, positive_int)
+
+DEFAULT_LR = {("sgd", "mse"): 3.0, ("sgd", "cross-entropy"): 0.5, ("adam", "mse"): 1e-3,
+              ("adam", "cross-entropy"): 1e-3}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a network and report its test accuracy",
+                       description="Train an MLP with mini-batch stochastic gradient descent. "
+                                   "With no flags: 64-16-16-10 sigmoid network on the embedded digits.")
+    add_data_flags(p)
+    p.add_argument("--layers", type=layer_sizes, metavar="SIZES",
+                   help="neurons per layer, input first (default: inputs,16,16,10 — the 3Blue1Brown network)")
+    p.add_argument("--activation", choices=["sigmoid", "relu", "tanh"], default="sigmoid")
+    p.add_argument("--loss", choices=["mse", "cross-entropy"], default="mse",
+                   help="mse: the videos' sum of squared differences (sigmoid outputs); cross-entropy: "
+                        "softmax of raw output scores")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--lr", type=positive_float, help="learning rate (default: 3.0 for SGD+mse, "
+                                                     "0.5 for SGD+cross-entropy, 0.001 for Adam)")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum in [0, 1) (default 0)")
+    p.add_argument("--batch-size", type=positive_int, default=10, help="mini-batch size (default 10)")
+    p.add_argument("--epochs", type=non_negative_int, help="passes over the training data "
+                                                           "(default: 30 for digits, 10 otherwise)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the initial weights and the shuffling")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
+    p.add_argument("--history", metavar="PATH", help="write the cost and accuracy per epoch as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    p.set_defaults(func=run_train)
+
+    e = sub.add_parser("evaluate", help="accuracy and cost of a saved model on a dataset's test set")
+    e.add_argument("model", help="model file written by 'train --out'")
+    add_data_flags(e, default=None)
+    e.add_argument("--loss", choices=["mse", "cross-entropy"], help="cost to report (default: from the model)")
+    e.set_defaults(func=run_evaluate)
+
+    r = sub.add_parser("predict", help="print the ten output activations for one image")
+    r.add_argument("model", help="model file written by 'train --out'")
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--index", type=non_negative_int, help="an image of the dataset's test set, by index")
+    src.add_argument("--image", metavar="FILE", help="an image file (.png, .jpg, .npy): a light digit on a "
+                                                     "dark background, or dark on light (inverted)")
+    add_data_flags(r, default=None)
+    r.set_defaults(func=run_predict)
+
+
+def _default_dataset(args, model) -> None:
+    if args.dataset is None:
+        args.dataset = {64: "digits", 784: "mnist"}.get(model.sizes[0], "digits")
+
+
+def _loss_of(model, flag) -> str:
+    if flag:
+        return flag
+    return "mse" if model.output_activation_name != "none" else "cross-entropy"
+
+
+def run_train(args) -> int:
+    from .. import fit, nn, optim, save
+    from ..training import evaluate
+
+    if not 0 <= args.momentum < 1:
+        raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        raise UsageError(f"--out: the folder {Path(args.out).parent} does not exist")
+    train, test = load_data(args)
+    n_in = train.x.shape[1]
+    sizes = args.layers or [n_in, 16, 16, train.num_classes]
+    if sizes[0] != n_in:
+        raise UsageError(f"--layers starts with {sizes[0]} inputs but each {args.dataset} image has {n_in} "
+                         f"values; use --layers {n_in},{','.join(map(str, sizes[1:]))}")
+    if sizes[-1] < train.num_classes:
+        raise UsageError(f"--layers ends with {sizes[-1]} outputs but {args.dataset} has "
+                         f"{train.num_classes} classes")
+    epochs = args.epochs if args.epochs is not None else (30 if args.dataset == "digits" else 10)
+    out_act = args.activation if args.loss == "mse" else None
+    loss = "mse" if args.loss == "mse" else "cross_entropy"
+    lr = args.lr or DEFAULT_LR[(args.optimizer, args.loss)]
+    model = nn.MLP(sizes, activation=args.activation, output_activation=out_act, dtype=args.dtype,
+                   seed=args.seed)
+    opt = (optim.SGD(model.parameters(), lr=lr, momentum=args.momentum) if args.optimizer == "sgd"
+           else optim.Adam(model.parameters(), lr=lr))
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say(model.summary())
+    say(f"\ndata: {train.name} {len(train):,} training / {len(test):,} test images; "
+        f"{args.optimizer.upper()} lr={lr:g}, batch {args.batch_size}, {epochs} epochs, loss {args.loss}, "
+        f"seed {args.seed}")
+
+    def report(epoch, h):
+        say(f"epoch {epoch + 1:>3}/{epochs}  cost {h.cost[-1]:.4f}  test accuracy {h.test_accuracy[-1]:.2%}"
+            f"  ({h.seconds[-1]:.2f} s)")
+
+    t0 = time.perf_counter()
+    history = fit(model, train, epochs=epochs, batch_size=args.batch_size, loss=loss, optimizer=opt,
+                  test=test, seed=args.seed, progress=not args.quiet, callback=report)
+    seconds = time.perf_counter() - t0
+    result = evaluate(model, test, loss)
+    print(f"test accuracy {result.accuracy:.2%} ({round(result.accuracy * result.n)}/{result.n}), "
+          f"cost {result.cost:.4f}, trained in {seconds:.1f} s")
+    if args.out:
+        path = save(model, args.out)
+        print(f"saved the model to {path}")
+    if args.history:
+        _write_json(args.history, dict(history.as_dict(), sizes=sizes, dataset=args.dataset))
+    return 0
+
+
+def _write_json(path, obj) -> None:
+    import os
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_evaluate(args) -> int:
+    from ..training import evaluate
+
+    model = load_model(args.model)
+    _default_dataset(args, model)
+    _, test = load_data(args)
+    check_fits(model, test, f"{args.dataset} test set")
+    result = evaluate(model, test, "mse" if _loss_of(model, args.loss) == "mse" else "cross_entropy")
+    print(f"{args.model}: {test.name}: {result}")
+    return 0
+
+
+def read_image(path, shape) -> np.ndarray:
+    """An image file as a float array of ``shape`` in [0, 1], light digit on dark (as in MNIST)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"--image: no such file {path}")
+    if path.suffix.lower() == ".npy":
+        try:
+            img = np.load(path, allow_pickle=False).astype(np.float64)
+        except ValueError as e:
+            raise UsageError(f"--image: {path} is not a numeric .npy array: {e}") from None
+        if img.size == int(np.prod(shape)):
+            img = img.reshape(shape)
+    else:
+        try:
+            import matplotlib.image as mpimg
+        except ImportError:
+            raise UsageError('reading PNG/JPEG images needs matplotlib: pip install "microgradnet[viz]"') from None
+        try:
+            img = np.asarray(mpimg.imread(path), dtype=np.float64)
+        except Exception as e:  # noqa: BLE001 - any decoder failure is a bad file
+            raise UsageError(f"--image: cannot read {path} as an image: {e}") from None
+        if img.ndim == 3:
+            img = img[..., :3].mean(axis=-1)
+    if img.ndim != 2:
+        raise UsageError(f"--image: expected a 2-D grey image, got an array of shape {img.shape}")
+    if img.max() > 1:
+        img = img / 255.0
+    if img.mean() > 0.5:  # dark ink on light paper: invert to MNIST's light-on-dark
+        img = 1.0 - img
+    if img.shape != tuple(shape):
+        img = _resize(img, shape)
+    return np.clip(img, 0, 1)
+
+
+def _resize(img, shape) -> np.ndarray:
+    """Area-average resize (enough for a digit); no imaging library needed."""
+    h, w = shape
+    ys = np.linspace(0, img.shape[0], h + 1).astype(int)
+    xs = np.linspace(0, img.shape[1], w + 1).astype(int)
+    out = np.zeros(shape)
+    for i in range(h):
+        for j in range(w):
+            block = img[ys[i]:max(ys[i + 1], ys[i] + 1), xs[j]:max(xs[j + 1], xs[j] + 1)]
+            out[i, j] = block.mean()
+    return out
+
+
+def run_predict(args) -> int:
+    from ..tensor import no_grad
+
+    model = load_model(args.model)
+    _default_dataset(args, model)
+    if args.image:
+        side = int(round(model.sizes[0] ** 0.5))
+        if side * side != model.sizes[0]:
+            raise UsageError(f"the model takes {model.sizes[0]} inputs, not a square image")
+        x = read_image(args.image, (side, side)).reshape(1, -1)
+        label = None
+        classes = [str(i) for i in range(model.sizes[-1])]
+        what = args.image
+    else:
+        _, test = load_data(args)
+        check_fits(model, test, f"{args.dataset} test set")
+        if args.index >= len(test):
+            raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
+        x, label = test.x[args.index:args.index + 1], int(test.y[args.index])
+        classes = test.classes
+        what = f"{test.name} image {args.index} (label {classes[label]})"
+    with no_grad():
+        out = model(x.astype(model.dtype)).data[0]
+    best = int(out.argmax())
+    print(f"{what}: the network says {classes[best] if best < len(classes) else best}")
+    hi = max(float(out.max()), 1e-12)
+    for i, a in enumerate(out):
+        name = classes[i] if i < len(classes) else str(i)
+        bar = "█" * int(round(30 * max(float(a), 0) / hi))
+        mark = "  <- answer" if i == best else ""
+        print(f"  {name:>12}  {a:8.4f}  {bar}{mark}")
+    sys.stdout.flush()
+    return 0
