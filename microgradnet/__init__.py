@@ -6,7 +6,7 @@ reverse, applying the chain rule node by node. On top: ``nn`` (layers, ``MLP``),
 """
 from . import nn, ops, optim
 from .errors import (DataError, DTypeError, GraphError, MicrogradnetError, ModelFileError,
-                     ShapeError)
+                     NumericalError, ShapeError)
 from .functional import (add_bias, exp, log, log_softmax, matmul, mean, relu, reshape, sigmoid,
                          softmax, sum, tanh, transpose)
 from .gradcheck import GradcheckResult, gradcheck
@@ -28,4 +28,5 @@ __all__ = [
     "sum", "mean", "reshape", "transpose", "squared_error", "cross_entropy", "ops",
     "nn", "optim", "data", "datasets", "viz", "evaluate", "fit", "Evaluation", "History", "save", "load",
     "MicrogradnetError", "ShapeError", "DTypeError", "GraphError", "DataError", "ModelFileError",
+    "NumericalError",
 ]

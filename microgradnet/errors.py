@@ -28,3 +28,7 @@ class DataError(MicrogradnetError, ValueError):
 
 class ModelFileError(MicrogradnetError, ValueError):
     """A saved model cannot be read or does not fit the model it is loaded into."""
+
+
+class NumericalError(MicrogradnetError, ArithmeticError):
+    """A value became NaN or infinite (usually a learning rate too large)."""

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, NumericalError, ShapeError
 from .tensor import Tensor, apply, as_tensor
 
 
@@ -36,8 +36,8 @@ def _check_finite(cost: Tensor, fn: str, *arrays) -> Tensor:
             bad = ~np.isfinite(a)
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError(f"{fn}: the {what} holds {a[where]} at index {where}: the cost "
-                                 "cannot be computed (a learning rate too large makes weights blow up)")
+                raise NumericalError(f"{fn}: the {what} holds {a[where]} at index {where}: the cost "
+                                     "cannot be computed (a learning rate too large makes weights blow up)")
     return cost
 
 

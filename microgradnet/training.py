@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MicrogradnetError
+from .errors import NumericalError
 from .losses import cross_entropy, squared_error
 from .tensor import no_grad
 
@@ -135,7 +135,7 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
                 opt.step()
                 c = float(cost.data)
             if not math.isfinite(c):
-                raise MicrogradnetError(f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
+                raise NumericalError(f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
                                         f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large")
             history.step_cost.append(c)
             total += c * len(xb)

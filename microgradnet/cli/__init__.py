@@ -42,7 +42,7 @@ def main(argv=None) -> int:
         print(f"microgradnet {args.command}: interrupted", file=sys.stderr)
         return 130
     except (MicrogradnetError, ValueError, TypeError, OSError, ImportError) as e:
-        msg = str(e) or type(e).__name__
+        msg = " ".join(line.strip() for line in (str(e) or type(e).__name__).splitlines() if line.strip())
         if isinstance(e, OSError) and e.filename and str(e.filename) not in msg:
             msg = f"{e.filename}: {msg}"
         print(f"microgradnet {args.command}: error: {msg}", file=sys.stderr)

@@ -1,0 +1,90 @@
+"""The network learns: the embedded digits, the 3Blue1Brown network on real MNIST digits,
+and the promises of evaluate/fit (history, seeds, errors)."""
+import numpy as np
+import pytest
+
+import microgradnet as mg
+from conftest import SHARED_MNIST, require_path
+
+
+def test_issue_loop_on_embedded_digits_reaches_95_percent():
+    train, test = mg.datasets.load_digits()
+    model = mg.nn.MLP([64, 16, 16, 10], activation="sigmoid", seed=0)
+    opt = mg.optim.SGD(model.parameters(), lr=3.0)
+    for epoch in range(30):
+        for xb, yb in mg.data.batches(train, batch_size=10, shuffle=True, seed=epoch):
+            cost = mg.squared_error(model(xb), yb)
+            opt.zero_grad()
+            cost.backward()
+            opt.step()
+    result = mg.evaluate(model, test)
+    assert result.accuracy >= 0.95
+    acc, c = result
+    assert acc == result.accuracy and 0 <= c < 0.2
+
+
+@pytest.mark.slow
+def test_3blue1brown_network_on_mnist_digits_scores_87_percent():
+    """784-16-16-10 sigmoid, squared error, SGD with batch 10: 8,000 training digits of the
+    real MNIST test set, scored on the other 2,000."""
+    root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    digits = mg.datasets.load_mnist(root, split="test", download=False)
+    train, test = digits.split(8000)
+    assert len(train) == 8000 and len(test) == 2000
+    model = mg.nn.MLP([784, 16, 16, 10], activation="sigmoid", seed=0)
+    assert model.num_parameters() == 13_002
+    history = mg.fit(model, train, epochs=10, lr=3.0, batch_size=10, test=test, seed=0, progress=False)
+    final = mg.evaluate(model, test)
+    assert final.accuracy >= 0.87, history.test_accuracy
+    assert history.test_accuracy[-1] == pytest.approx(final.accuracy)
+    assert history.cost[-1] < history.cost[0]
+
+
+def test_fit_is_reproducible_with_a_seed_and_records_history():
+    train, test = mg.datasets.load_digits()
+    runs = []
+    for _ in range(2):
+        model = mg.nn.MLP([64, 12, 10], seed=3)
+        h = mg.fit(model, train, epochs=3, lr=2.0, batch_size=20, test=test, seed=7, progress=False)
+        runs.append((h, model.state_dict()))
+    (h1, s1), (h2, s2) = runs
+    assert h1.cost == h2.cost and h1.test_accuracy == h2.test_accuracy
+    for k in s1:
+        np.testing.assert_array_equal(s1[k], s2[k])
+    assert len(h1.cost) == len(h1.test_accuracy) == len(h1.seconds) == 3
+    assert len(h1.step_cost) == 3 * int(np.ceil(len(train) / 20))
+    model = mg.nn.MLP([64, 12, 10], seed=3)
+    h3 = mg.fit(model, train, epochs=3, lr=2.0, batch_size=20, test=test, seed=8, progress=False)
+    assert h3.cost != h1.cost
+
+
+def test_fit_with_cross_entropy_and_adam_learns():
+    train, test = mg.datasets.load_digits()
+    model = mg.nn.MLP([64, 32, 10], activation="relu", output_activation=None, seed=0)
+    opt = mg.optim.Adam(model.parameters(), lr=0.01)
+    mg.fit(model, train, epochs=5, batch_size=32, loss="cross_entropy", optimizer=opt, progress=False)
+    assert mg.evaluate(model, test, loss="cross_entropy").accuracy >= 0.9
+
+
+def test_fit_stops_with_a_clear_error_when_the_cost_blows_up():
+    train, _ = mg.datasets.load_digits()
+    model = mg.nn.MLP([64, 10], activation=None, seed=0)  # linear: large steps diverge
+    with pytest.raises(mg.NumericalError, match="learning rate"):
+        mg.fit(model, train, epochs=3, lr=50.0, batch_size=10, progress=False)
+
+
+def test_evaluate_counts_correct_answers_exactly():
+    class Fixed(mg.nn.Module):
+        def forward(self, x):
+            out = np.zeros((len(x), 3), dtype=np.float32)
+            out[:, 1] = 1
+            return mg.Tensor(out)
+
+    x = np.zeros((4, 2), dtype=np.float32)
+    y = np.array([1, 1, 0, 2])
+    ev = mg.evaluate(Fixed(), (x, y))
+    assert ev.accuracy == 0.5 and ev.n == 4
+    # squared error of the one-hot rows: 0, 0, 2, 2 -> mean 1
+    assert ev.cost == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="loss"):
+        mg.evaluate(Fixed(), (x, y), loss="hinge")
