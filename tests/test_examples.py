@@ -1,0 +1,50 @@
+"""Every script in examples/ runs on its own, on small settings, and does what it says."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SHARED_MNIST, require, require_path
+
+EXAMPLES = ROOT / "examples"
+
+
+def run_example(name, *args, timeout=180):
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_xor_learns():
+    assert "learned XOR" in run_example("xor.py")
+
+
+def test_moons_learns_and_plots(tmp_path):
+    require("matplotlib")
+    out = run_example("moons.py", "--epochs", "30", "--plot", str(tmp_path / "moons.png"))
+    acc = float(out.split("accuracy ")[1].split("%")[0])
+    assert acc >= 90
+    assert (tmp_path / "moons.png").stat().st_size > 1000
+
+
+def test_custom_op_passes_gradcheck():
+    out = run_example("custom_op.py")
+    assert "gradcheck passed" in out
+
+
+def test_mnist_3blue1brown_on_small_settings():
+    root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    out = run_example("mnist_3blue1brown.py", "--data-dir", str(root), "--split-test-set", "8000",
+                      "--epochs", "1", "--limit", "3000")
+    assert "13,002" in out
+    acc = float(out.split("final: accuracy ")[1].split("%")[0])
+    assert acc > 50
+
+
+def test_every_example_is_covered():
+    names = {p.name for p in EXAMPLES.glob("*.py")}
+    tested = {line.split('"')[1] for line in Path(__file__).read_text().splitlines()
+              if 'run_example("' in line and "def " not in line}
+    assert names <= tested, f"examples without a test: {sorted(names - tested)}"
