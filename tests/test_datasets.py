@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import require_path
 from microgradnet.data import Dataset
 from microgradnet.datasets import (
     default_cache_dir,
@@ -447,9 +448,8 @@ def test_load_mnist_bad_download_explains_and_leaves_nothing(server, tmp_path, m
 
 # ----------------------------------------------------------------------------- real data
 
-@pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
-                    reason="the shared MNIST test set is not beside this checkout")
 def test_real_mnist_test_set():
+    require_path(SHARED_MNIST / "t10k-images-idx3-ubyte.gz", "the shared MNIST test set")
     test = load_mnist(SHARED_MNIST, download=False, split="test")
     assert test.x.shape == (10_000, 784) and test.x.dtype == np.float32
     assert test.y.shape == (10_000,) and test.y.dtype == np.int64
@@ -460,9 +460,8 @@ def test_real_mnist_test_set():
     assert _md5(SHARED_MNIST / "t10k-labels-idx1-ubyte.gz") == mnist_mod.MD5["mnist"]["t10k-labels-idx1-ubyte.gz"]
 
 
-@pytest.mark.skipif(not (DEBIAN_FASHION / "train-images-idx3-ubyte.gz").is_file(),
-                    reason="Debian's dataset-fashion-mnist is not installed")
 def test_debian_fashion_mnist_found_without_root():
+    require_path(DEBIAN_FASHION / "train-images-idx3-ubyte.gz", "Debian's dataset-fashion-mnist")
     train, test = load_fashion_mnist(download=False)
     assert train.x.shape == (60_000, 784) and test.x.shape == (10_000, 784)
     assert 0.0 <= float(train.x.min()) and float(train.x.max()) <= 1.0
