@@ -51,6 +51,11 @@ class no_grad(contextlib.ContextDecorator):
         _state["grad"] = self._prev
         return False
 
+    def _recreate_cm(self):
+        # As a decorator, each call gets its own instance, so nested or recursive calls
+        # restore the right mode.
+        return type(self)()
+
 
 class enable_grad(no_grad):
     """Turn graph recording back on inside a ``no_grad`` block."""
@@ -341,6 +346,9 @@ class Tensor:
                             dtype=self.data.dtype, copy=True)
             if seed.shape != self.data.shape:
                 raise ShapeError(f"backward: gradient has shape {seed.shape} but the tensor has shape {self.shape}")
+        if self._op is None:  # a leaf: ∂x/∂x is the seed itself (there is no graph to walk)
+            self.grad = seed if self.grad is None else self.grad + seed
+            return
         run_backward(self, seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 
