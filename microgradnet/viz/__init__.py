@@ -10,6 +10,7 @@ _WHERE = {
     "backprop_page": "stepper", "chain_rule": "chain_rule", "chain_rule_paths": "chain_rule",
     "show_weights": "pictures", "show_network": "pictures", "show_noise": "pictures",
     "cost_curve": "pictures", "show_nudges": "pictures", "show_digits": "pictures",
+    "save_figure": "pictures",
 }
 
 __all__ = sorted(_WHERE)
