@@ -1,0 +1,81 @@
+"""``microgradnet show``: the videos' pictures of a saved model, written to an image file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .common import UsageError, add_data_flags, check_fits, load_data, load_model, non_negative_int
+
+WHAT = {
+    "weights": "the first layer's weights as images: the pixel pattern each neuron looks for",
+    "network": "the network lit by its activations for one test image",
+    "noise": "the confident answer the network gives to pure noise",
+    "nudges": "the nudges one training example asks of the output layer and the layer before",
+    "digits": "a grid of test images with their labels",
+    "cost": "the cost curve of a training run (give the JSON written by 'train --history')",
+}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("show", help="draw one of the videos' pictures of a saved model",
+                       description="Draw a picture: " + "; ".join(f"{k}: {v}" for k, v in WHAT.items()))
+    p.add_argument("what", choices=list(WHAT), help="which picture")
+    p.add_argument("model", help="model file written by 'train --out' (for 'cost': the history JSON)")
+    p.add_argument("--out", metavar="PATH", help="image file to write (.png, .svg, .pdf; default WHAT.png)")
+    p.add_argument("--index", type=non_negative_int, default=0,
+                   help="which test image for network/nudges (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise image")
+    add_data_flags(p, default=None)
+    p.set_defaults(func=run_show)
+
+
+def run_show(args) -> int:
+    from ..viz import pictures
+
+    out = Path(args.out or f"{args.what}.png")
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(f"--out must end in .png, .svg or .pdf, got {out.name}")
+    if not out.resolve().parent.is_dir():
+        raise UsageError(f"--out: the folder {out.parent} does not exist")
+    if args.what == "cost":
+        fig = pictures.cost_curve(_read_history(args.model))
+    else:
+        model = load_model(args.model)
+        if args.dataset is None:
+            args.dataset = {64: "digits", 784: "mnist"}.get(model.sizes[0])
+        test = None
+        if args.what in ("network", "nudges", "digits"):
+            if args.dataset is None:
+                raise UsageError(f"the model takes {model.sizes[0]} inputs: say which --dataset it reads")
+            _, test = load_data(args)
+            check_fits(model, test, f"{args.dataset} test set")
+            if args.index >= len(test):
+                raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
+        shape = test.image_shape if test is not None else None
+        classes = test.classes if test is not None else None
+        if args.what == "weights":
+            fig = pictures.show_weights(model, image_shape=shape)
+        elif args.what == "noise":
+            fig = pictures.show_noise(model, seed=args.seed, image_shape=shape)
+        elif args.what == "network":
+            fig = pictures.show_network(model, test.x[args.index], classes=classes, image_shape=shape)
+        elif args.what == "nudges":
+            fig = pictures.show_nudges(model, test.x[args.index], int(test.y[args.index]), classes=classes)
+        else:
+            fig = pictures.show_digits(test)
+    path = pictures.save_figure(fig, out)
+    print(f"wrote {path}: {WHAT[args.what]}")
+    return 0
+
+
+def _read_history(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"no such history file {path} (write one with 'microgradnet train --history PATH')")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path} is not a training history (JSON): {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cost"), list):
+        raise UsageError(f"{path} is not a training history: it has no 'cost' list")
+    return data
