@@ -6,7 +6,7 @@ only needed for the figures that use it.
 import importlib
 
 _WHERE = {
-    "draw_graph": "graph", "graph_nodes": "graph", "summarize": "graph",
+    "draw_graph": "graph", "graph_nodes": "graph", "summarize": "graph", "render_graph": "graph",
     "backprop_page": "stepper", "chain_rule": "chain_rule", "chain_rule_paths": "chain_rule",
     "show_weights": "pictures", "show_network": "pictures", "show_noise": "pictures",
     "cost_curve": "pictures", "show_nudges": "pictures", "show_digits": "pictures",

@@ -1,0 +1,179 @@
+"""The chain rule written out: every path from the cost down to one tensor, as a product.
+
+For 3Blue1Brown's chapter-4 chain (one neuron per layer) this prints, e.g.::
+
+    ∂C/∂w2 = ∂(w2·a1)/∂w2 · ∂z2/∂(w2·a1) · ∂a2/∂z2 · ∂C/∂a2
+           = 0.6225 · 1 · 0.2386 · -0.7865 = -0.1168
+
+A tensor used more than once has one path per use: its gradient is the **sum** over the
+paths. For arrays the factors are not single numbers: each step is a vector-Jacobian
+product (the upstream gradient pushed through the op's local derivative), and the text
+shows the path as a chain of ops with shapes and a summary of the resulting gradient.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import GraphError
+from ..tensor import Tensor
+from .graph import _walk, format_number, graph_nodes, shape_text, summarize
+
+__all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "MAX_PATHS"]
+
+MAX_PATHS = 1000
+
+
+def _wrap(sym: str) -> str:
+    return sym if not any(c in sym for c in "·−+/²() @") else f"({sym})"
+
+
+@dataclass
+class ChainPath:
+    """One path from ``wrt`` up to the cost.
+
+    ``tensors`` runs from ``wrt`` to the cost and ``symbols`` names them; ``ops`` are the op
+    names between consecutive tensors; ``factors`` holds one dict per step (``num``/``den``
+    symbols of ``∂num/∂den``, the op's ``formula``, and ``value``: the number for a scalar
+    step, else None); ``value`` is this path's share of ``∂C/∂wrt`` (an array of wrt's shape).
+    """
+
+    tensors: list
+    symbols: list
+    ops: list
+    factors: list
+    value: np.ndarray
+    scalar: bool
+    shapes: list = field(default_factory=list)
+
+    def partials(self) -> str:
+        """``∂z2/∂w2 · ∂a2/∂z2 · ∂C/∂a2`` (from ``wrt`` up to the cost, as in the videos)."""
+        return " · ".join(f"∂{_wrap(f['num'])}/∂{_wrap(f['den'])}" for f in self.factors)
+
+
+def _consumers(order):
+    uses = {}
+    for t in order:
+        for k, p in enumerate(t._prev):
+            uses.setdefault(id(p), []).append((t, k))
+    return uses
+
+
+def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> list[ChainPath]:
+    """Every path from ``cost`` down to ``wrt``, each with its factors and its share of the
+    gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``)."""
+    if not isinstance(cost, Tensor) or not isinstance(wrt, Tensor):
+        raise TypeError("chain_rule: cost and wrt must be Tensors")
+    order = _walk(cost)
+    if not any(t is wrt for t in order):
+        raise GraphError("chain_rule: wrt is not one of the tensors the cost was computed from")
+    g = graph_nodes(cost, model=model, params=params, cluster=False)
+    sym = {id(n["tensor"]): n["symbol"] for n in g["nodes"] if n["kind"] != "op"}
+    uses = _consumers(order)
+
+    # all paths wrt -> cost, as lists of (out_tensor, input_index) steps
+    paths, stack = [], [(wrt, [])]
+    while stack:
+        t, steps = stack.pop()
+        if t is cost:
+            paths.append(steps)
+            if len(paths) > MAX_PATHS:
+                raise GraphError(f"chain_rule: more than {MAX_PATHS} paths lead from the cost to this tensor; "
+                                 "too many to write out")
+            continue
+        for out, k in reversed(uses.get(id(t), [])):
+            if out.requires_grad:
+                stack.append((out, steps + [(out, k)]))
+    if not paths:
+        raise GraphError("chain_rule: no path from the cost to wrt needs a gradient")
+
+    result = []
+    for steps in paths:
+        tensors, ops, factors = [wrt], [], []
+        scalar = True
+        below = wrt
+        for out, k in steps:
+            op = out._op
+            value = None
+            if out.data.size == 1 and below.data.size == 1:
+                ld = op.local_derivative(k, tuple(p.data for p in out._prev), out.data)
+                if ld is not None:
+                    value = float(np.asarray(ld).reshape(-1)[0])
+            if value is None:
+                scalar = False
+            formula = op.derivatives[k] if k < len(op.derivatives) else ""
+            factors.append({"num": sym[id(out)], "den": sym[id(below)], "op": op.name, "formula": formula,
+                            "value": value})
+            ops.append(op.name)
+            tensors.append(out)
+            below = out
+        if scalar:
+            v = float(np.prod([f["value"] for f in factors]))
+            value = np.full(wrt.shape, v, dtype=np.float64)
+        else:
+            value = _vjp_along(cost, wrt, steps)
+        result.append(ChainPath(tensors=tensors, symbols=[sym[id(t)] for t in tensors], ops=ops,
+                                factors=factors, value=value, scalar=scalar,
+                                shapes=[tuple(t.shape) for t in tensors]))
+    return result
+
+
+def _vjp_along(cost, wrt, steps) -> np.ndarray:
+    """Push ``∂C/∂C = 1`` down one path: at each op, ``upstream -> op.backward`` for just the
+    input on the path (a vector-Jacobian product)."""
+    g = np.ones_like(cost.data)
+    for out, k in reversed(steps):
+        op = out._op
+        if op.saved is None:
+            raise GraphError(
+                f"chain_rule: the graph through '{op.name}' was released by backward(), so the products "
+                "for arrays cannot be computed; call chain_rule before backward(), or use "
+                "backward(retain_graph=True)")
+        needs = tuple(j == k for j in range(len(out._prev)))
+        g = op.backward(g, needs)[k]
+    return np.asarray(g, dtype=np.float64).reshape(wrt.shape)
+
+
+def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> str:
+    """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
+    path with its product of partial derivatives, and the total when there are several."""
+    paths = chain_rule_paths(cost, wrt, model=model, params=params)
+    names = {id(n["tensor"]): n["label"] for n in graph_nodes(cost, model=model, params=params,
+                                                             cluster=False)["nodes"] if n["kind"] != "op"}
+    p0 = paths[0]
+    C, W = p0.symbols[-1], p0.symbols[0]
+    dW = f"∂{_wrap(C)}/∂{_wrap(W)}"
+    total = sum(p.value for p in paths)
+    lines = []
+    if all(p.scalar for p in paths):
+        if len(paths) > 1:
+            lines.append(f"{W} is used {len(paths)} times: {len(paths)} paths lead from {C} to it, and the "
+                         "chain rule adds them up.")
+        for i, p in enumerate(paths, 1):
+            nums = " · ".join(format_number(f["value"]) for f in p.factors)
+            head = f"path {i}: " if len(paths) > 1 else ""
+            lines.append(f"{head}{dW} = {p.partials()} = {nums} = {format_number(p.value.reshape(-1)[0])}")
+        if len(paths) > 1:
+            parts = " + ".join(format_number(p.value.reshape(-1)[0]) for p in paths)
+            lines.append(f"total: {dW} = {parts} = {format_number(total.reshape(-1)[0])}")
+    else:
+        label = names.get(id(wrt), W)
+        about = f"{label}, " if label != W else ""
+        lines.append(f"{dW}  ({about}{shape_text(wrt.shape)}, {wrt.dtype}): {len(paths)} path"
+                     f"{'s' if len(paths) > 1 else ''} from {C} to {W}.")
+        lines.append("For arrays each factor is not one number: each step is a vector-Jacobian product, "
+                     "the upstream gradient multiplied by the op's local derivative (and summed back to "
+                     "the input's shape), applied from the cost down.")
+        for i, p in enumerate(paths, 1):
+            chain = f"{p.symbols[0]} ({shape_text(p.shapes[0])})"
+            for op, s, sh in zip(p.ops, p.symbols[1:], p.shapes[1:]):
+                chain += f" → {op} → {s} ({shape_text(sh)})"
+            lines.append(f"path {i}: {chain}")
+            lines.append(f"   {dW} ← {p.partials()}")
+            lines.append("   = " + summarize(p.value).replace("\n", "; "))
+        lines.append(f"total {dW} ({shape_text(wrt.shape)}) = " + summarize(total).replace("\n", "; "))
+    text = "\n".join(lines)
+    print(text, file=file if file is not None else sys.stdout)
+    return text

@@ -1,0 +1,310 @@
+"""The backprop stepper: one HTML page that walks through the forward pass, then the
+backward pass one node at a time, showing the chain rule in numbers.
+
+``backprop_page(cost, "backprop.html")`` writes a single self-contained file (inline SVG,
+CSS and JavaScript; no network, no external fonts) that opens from disk. At each backward
+step the current op is highlighted and a panel shows
+
+    upstream ∂C/∂out  ×  local ∂out/∂input  =  gradient sent to the input ∂C/∂input
+
+numbers for a scalar network (3Blue1Brown's chapter 4 chain, :func:`toy_network`), shapes
+and summaries (mean, min, max, first values) for a batched MLP.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GraphError
+from ..tensor import Tensor, run_backward
+from .graph import atomic_write, draw_graph, graph_nodes, shape_text, stats, svg_source
+
+__all__ = ["backprop_page", "page_data", "toy_network", "sanitize_svg", "json_for_html"]
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+RELEASED = ("backprop_page: the graph's saved buffers were already released by a backward(); "
+            "call backprop_page before cost.backward(), or use backward(retain_graph=True)")
+
+
+# ----------------------------------------------------------------------------------------
+# the chapter-4 toy network
+# ----------------------------------------------------------------------------------------
+def toy_network(a0=1.0, y=1.0, w1=0.8, b1=-0.3, w2=1.5, b2=-0.5, dtype=np.float64):
+    """3Blue1Brown's one-neuron-per-layer chain (chapter 4), in float64 scalars:
+
+        a1 = σ(w1·a0 + b1),  a2 = σ(w2·a1 + b2),  C = (a2 − y)²
+
+    Returns ``(cost, params)`` with ``params`` the dict ``{"w1": …, "b1": …, "w2": …, "b2": …}``.
+    """
+    from .. import losses
+    from ..tensor import tensor
+
+    p = {n: tensor(v, requires_grad=True, name=n, dtype=dtype)
+         for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))}
+    x = tensor(a0, name="a0", dtype=dtype)
+    target = tensor(y, name="y", dtype=dtype)
+    a1 = (p["w1"] * x + p["b1"]).sigmoid()
+    a2 = (p["w2"] * a1 + p["b2"]).sigmoid()
+    return losses.squared_error(a2, target), p
+
+
+# ----------------------------------------------------------------------------------------
+# the steps as data
+# ----------------------------------------------------------------------------------------
+def _wrap(sym: str) -> str:
+    return sym if not any(c in sym for c in "·−+/²() @") else f"({sym})"
+
+
+def _equation(op, out: str, ins: list[str], scalar: bool) -> str:
+    """The forward of one op in symbols: ``a1 = σ(z1)``."""
+    w = [_wrap(s) for s in ins]
+    name = op.name
+    forms = {"add": " + ", "add_bias": " + ", "sub": " − ", "mul": " · ", "matmul": " @ ", "div": " / "}
+    if name in forms and len(w) == 2:
+        rhs = forms[name].join(w)
+    elif name == "sigmoid":
+        rhs = f"σ({ins[0]})"
+    elif name == "relu":
+        rhs = f"max(0, {ins[0]})"
+    elif name == "pow":
+        rhs = f"{w[0]}^{getattr(op, 'p', 'p')}"
+    elif name == "squared_error" and len(w) == 2:
+        rhs = f"({ins[0]} − {ins[1]})²" if scalar else f"(1/N) Σ ({ins[0]} − {ins[1]})²"
+    else:
+        rhs = f"{op.describe()}({', '.join(ins)})"
+    return f"{out} = {rhs}"
+
+
+def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
+    """Everything the page shows, as plain JSON-able data (the tests read it too).
+
+    Runs ``run_backward(cost, ones, retain_graph=True, record=…)``: the user's ``.grad``
+    are not touched and the graph stays usable.
+    """
+    if not isinstance(cost, Tensor):
+        raise TypeError(f"backprop_page: expected the cost Tensor, got {type(cost).__name__}")
+    if cost._op is None or not cost.requires_grad:
+        raise GraphError("backprop_page: the cost was not computed from tensors that require grad, "
+                         "so there is no backward pass to show")
+    steps = []
+    try:
+        run_backward(cost, np.ones_like(cost.data), retain_graph=True, record=steps)
+    except GraphError:
+        raise GraphError(RELEASED) from None
+    g = graph_nodes(cost, model=model, params=params)
+    tnodes = {id(n["tensor"]): n for n in g["nodes"] if n["kind"] != "op"}
+    opnode = {n["out"]: n for n in g["nodes"] if n["kind"] == "op"}
+    scalar = all(n["tensor"].data.size == 1 for n in tnodes.values())
+    edges_in, edge_out = {}, {}
+    for k, e in enumerate(g["edges"]):
+        if e["to"].startswith("op"):
+            edges_in.setdefault(e["to"], []).append(f"e{k}")
+        else:
+            edge_out[e["from"]] = f"e{k}"
+
+    nodes = {}
+    for n in g["nodes"]:
+        if n["kind"] == "op":
+            nodes[n["id"]] = {"kind": "op", "label": n["describe"], "symbol": n["op"].symbol}
+        else:
+            t = n["tensor"]
+            nodes[n["id"]] = {"kind": n["kind"], "label": n["label"], "symbol": n["symbol"],
+                              "d": _wrap(n["symbol"]), "shape": shape_text(t.shape), "dtype": str(t.dtype),
+                              "leaf": t._op is None, "requires_grad": bool(t.requires_grad),
+                              "value": stats(t.data)}
+
+    forward = []
+    for n in g["nodes"]:
+        if n["kind"] != "op":
+            continue
+        ins = [nodes[i]["symbol"] for i in n["inputs"]]
+        out = nodes[n["out"]]["symbol"]
+        forward.append({"op": n["id"], "out": n["out"], "inputs": n["inputs"], "name": n["op"].name,
+                        "formula": n["op"].symbol, "eq": _equation(n["op"], out, ins, scalar),
+                        "edges": edges_in.get(n["id"], []) + [edge_out[n["id"]]]})
+
+    backward = []
+    leaf_grads: dict[str, np.ndarray] = {}
+    for node, up, contribs in steps:
+        tn = tnodes[id(node)]
+        on = opnode[tn["id"]]
+        op = node._op
+        prev = node._prev
+        idx = [i for i, p in enumerate(prev) if p.requires_grad]
+        xs = tuple(p.data for p in prev)
+        inputs = []
+        for i, (p, c) in zip(idx, contribs):
+            pid = tnodes[id(p)]["id"]
+            local = None
+            try:
+                ld = op.local_derivative(i, xs, node.data)
+            except Exception:  # noqa: BLE001 - a display nicety, never fatal
+                ld = None
+            if ld is not None:
+                local = stats(np.asarray(ld))
+            formula = op.derivatives[i] if i < len(op.derivatives) else ""
+            inputs.append({"node": pid, "index": i, "formula": formula, "local": local,
+                           "contribution": stats(c), "leaf": p._op is None,
+                           "parameter": nodes[pid]["kind"] == "parameter",
+                           "summed": tuple(np.shape(c)) != tuple(node.data.shape)})
+            if p._op is None:
+                leaf_grads[pid] = c if pid not in leaf_grads else leaf_grads[pid] + c
+        backward.append({"op": on["id"], "out": tn["id"], "name": op.name, "describe": op.describe(),
+                         "eq": next(f["eq"] for f in forward if f["op"] == on["id"]),
+                         "upstream": stats(up), "inputs": inputs, "elementwise": bool(op.elementwise),
+                         "edges": edges_in.get(on["id"], []) + [edge_out[on["id"]]]})
+
+    final = [{"node": pid, "label": nodes[pid]["label"], "symbol": nodes[pid]["symbol"],
+              "grad": stats(gr)} for pid, gr in sorted(leaf_grads.items(), key=lambda kv: int(kv[0][1:]))
+             if nodes[pid]["kind"] == "parameter"]
+    cost_sym = nodes[tnodes[id(cost)]["id"]]["symbol"]
+    if title is None:
+        title = ("Backpropagation through a one-neuron-per-layer network" if scalar
+                 else "Backpropagation through the network, one op at a time")
+    return {"title": str(title), "scalar": scalar, "cost": tnodes[id(cost)]["id"], "cost_symbol": cost_sym,
+            "cost_value": stats(cost.data), "nodes": nodes,
+            "leaves": [n["id"] for n in g["nodes"] if n["kind"] != "op" and n["tensor"]._op is None],
+            "forward": forward, "backward": backward, "final": final}
+
+
+# ----------------------------------------------------------------------------------------
+# safe embedding
+# ----------------------------------------------------------------------------------------
+def json_for_html(obj) -> str:
+    """JSON that can sit inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and
+    the line separators are written as ``\\uXXXX`` escapes, so no ``</script>`` can appear."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def sanitize_svg(svg_text: str) -> tuple[str, float, float]:
+    """Parse Graphviz's SVG and keep only drawing: no ``<script>``, ``<foreignObject>``,
+    event-handler attributes, external links or ``<title>`` tooltips. Returns the SVG text
+    (without XML prolog) and its natural width and height in CSS pixels."""
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", svg_text)
+    text = re.sub(r"<!DOCTYPE[^>]*>", "", text, count=1)
+    root = ET.fromstring(text)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if _local(child.tag) in ("script", "foreignobject", "title", "iframe", "object", "embed"):
+                parent.remove(child)
+    for el in root.iter():
+        for key in list(el.attrib):
+            name = _local(key)
+            value = el.attrib[key].strip().lower()
+            if name.startswith("on") or (name == "href" and not value.startswith("#")) or "javascript:" in value:
+                del el.attrib[key]
+
+    def px(v):
+        m = re.match(r"([\d.]+)\s*(pt|px)?", v or "")
+        if not m:
+            return 0.0
+        return float(m.group(1)) * (4 / 3 if m.group(2) == "pt" else 1)
+
+    width, height = px(root.get("width")), px(root.get("height"))
+    for key in ("width", "height"):
+        root.attrib.pop(key, None)
+    root.set("role", "img")
+    root.set("aria-label", "computation graph")
+    return ET.tostring(root, encoding="unicode"), width, height
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '@@SCRIPT_HASH@@'">
+<title>@@TITLE@@</title>
+<style>
+@@CSS@@
+</style>
+</head>
+<body data-phase="start" data-step="0">
+<header>
+  <h1 id="mg-title"></h1>
+  <p class="sub">Forward: each op computes its output from its inputs. Backward: each op receives the
+  <b>upstream gradient</b> ∂C/∂out and multiplies it by its <b>local derivative</b> ∂out/∂input:
+  <span class="chain">upstream × local = gradient sent to each input</span></p>
+</header>
+<nav id="controls" aria-label="steps">
+  <button id="mg-home" type="button" title="start (Home)">« start</button>
+  <button id="mg-prev" type="button" title="previous step (←)">◀ back</button>
+  <button id="mg-next" type="button" title="next step (→)">next ▶</button>
+  <button id="mg-end" type="button" title="the final gradients (End)">end »</button>
+  <span id="mg-progress" aria-live="polite"></span>
+  <span class="keys">keys: ← → Home End</span>
+  <button id="mg-zoom" type="button" title="fit the graph to the window, or show it at full size">zoom</button>
+</nav>
+<main>
+  <section id="mg-graph" data-width="@@WIDTH@@" data-height="@@HEIGHT@@">
+@@SVG@@
+  </section>
+  <section id="mg-panel" aria-live="polite"></section>
+</main>
+<footer id="mg-legend">
+  <span class="sw op"></span>op
+  <span class="sw parameter"></span>parameter (learns)
+  <span class="sw data"></span>data (input, target)
+  <span class="sw intermediate"></span>intermediate
+  <span class="sw current"></span>current op
+  <span class="sw upstream"></span>its output: gradient arrives (upstream)
+  <span class="sw receiving"></span>its inputs: gradient sent
+  <span class="sw hasgrad"></span>has its gradient ∂C/∂·
+</footer>
+<script type="application/json" id="mg-data">@@DATA@@</script>
+<script>@@JS@@</script>
+</body>
+</html>
+"""
+
+
+def _fill(template: str, values: dict) -> str:
+    """One pass of ``@@NAME@@`` substitution: text inserted for one name is never searched
+    again (a tensor named ``@@DATA@@`` stays that text)."""
+    return re.sub(r"@@([A-Z_]+)@@", lambda m: values[m.group(1)], template)
+
+
+def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None, title=None) -> Path:
+    """Write the backprop stepper for ``cost`` to ``path`` (one self-contained HTML file) and
+    return the path.
+
+    Call it *before* ``cost.backward()`` (it runs its own recording backward with the graph
+    retained, and leaves every ``.grad`` untouched), or after ``backward(retain_graph=True)``.
+    ``model`` (or ``params``, a dict name -> tensor) names the parameters.
+    """
+    data = page_data(cost, model=model, params=params, title=title)
+    dot = draw_graph(cost, model=model, params=params, show_values=data["scalar"], max_nodes=None)
+    svg, width, height = sanitize_svg(svg_source(dot))
+    js = _asset("stepper.js")
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    page = _fill(_TEMPLATE, {
+        "SCRIPT_HASH": f"sha256-{digest}", "TITLE": html.escape(data["title"]), "CSS": _asset("stepper.css"),
+        "WIDTH": f"{width:.0f}", "HEIGHT": f"{height:.0f}", "SVG": svg, "DATA": json_for_html(data), "JS": js,
+    })
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"backprop_page: the page must be an .html file, got {path.name!r}")
+    return atomic_write(path, page.encode("utf-8"))

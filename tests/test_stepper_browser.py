@@ -1,0 +1,148 @@
+"""The backprop stepper in headless Chromium: every step by clicks and by keys, checked
+against the engine's own backward pass; no console error, no network, nothing injected runs."""
+import numpy as np
+import pytest
+
+import microgradnet as mg
+from microgradnet.viz.graph import graph_nodes
+from microgradnet.viz.stepper import backprop_page, page_data, toy_network
+
+from conftest import require, require_program
+
+pytestmark = pytest.mark.browser
+EVIL = "<script>alert(1)</script>"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def toy():
+    cost, p = toy_network()
+    p["w1"].name = EVIL  # a hostile name must show as text and never run
+    return cost, dict(p, **{EVIL: p.pop("w1")}), None
+
+
+def small_mlp():
+    model = mg.nn.MLP([12, 5, 4], seed=3)
+    x = np.random.default_rng(3).random((3, 12)).astype(np.float32)
+    return mg.squared_error(model(x), np.array([0, 3, 1])), None, model
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("playwright")
+    require_program("dot")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        yield b
+        b.close()
+
+
+def reference(build):
+    """{node id: tensor} of a separately built copy after backward(keep_grads=True)."""
+    cost, _, _ = build()
+    cost.backward(keep_grads=True)
+    return {n["id"]: n["tensor"] for n in graph_nodes(cost)["nodes"] if n["kind"] != "op"}
+
+
+STATE_JS = """() => {
+  const q = (s) => document.querySelector(s);
+  const text = (e) => e ? e.textContent : null;
+  const read = (root, role) => {
+    const s = root.querySelector('[data-role="' + role + '"]');
+    if (!s) return null;
+    if (s.classList.contains('num')) return {value: s.textContent};
+    return {mean: text(root.querySelector('[data-role="' + role + '-mean"]')),
+            min: text(root.querySelector('[data-role="' + role + '-min"]')),
+            max: text(root.querySelector('[data-role="' + role + '-max"]'))};
+  };
+  const panel = q('#mg-panel');
+  const inputs = {};
+  panel.querySelectorAll('[data-role="input"]').forEach((c) => { inputs[c.dataset.node] = read(c, 'contribution'); });
+  const finals = {};
+  panel.querySelectorAll('table.final tr[data-node]').forEach((r) => { finals[r.dataset.node] = read(r, 'final'); });
+  return {phase: document.body.dataset.phase,
+          current: Array.from(document.querySelectorAll('#mg-graph g.node.current')).map((g) => g.id),
+          upstream: read(panel, 'upstream'), inputs: inputs, finals: finals};
+}"""
+
+
+def close(shown, arr):
+    arr = np.asarray(arr, dtype=np.float64)
+    if "value" in shown:
+        return float(shown["value"]) == pytest.approx(float(arr), rel=1e-4, abs=1e-9)
+    return (float(shown["mean"]) == pytest.approx(float(arr.mean()), rel=1e-4, abs=1e-9)
+            and float(shown["min"]) == pytest.approx(float(arr.min()), rel=1e-4, abs=1e-9)
+            and float(shown["max"]) == pytest.approx(float(arr.max()), rel=1e-4, abs=1e-9))
+
+
+def check_backward_step(state, step, ref):
+    assert state["phase"] == "backward"
+    assert state["current"] == [step["op"]]
+    assert close(state["upstream"], ref[step["out"]].grad)
+    assert set(state["inputs"]) == {i["node"] for i in step["inputs"]}
+    for node, shown in state["inputs"].items():
+        assert close(shown, ref[node].grad), node  # every tensor here is used once
+
+
+def open_page(browser, path):
+    page = browser.new_page(viewport={"width": 1300, "height": 850})
+    seen = {"errors": [], "requests": [], "dialogs": []}
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    return page, seen
+
+
+@pytest.mark.parametrize("build", [toy, small_mlp], ids=["toy", "mlp"])
+def test_step_through_by_clicks_and_by_keys(browser, build, tmp_path):
+    cost, params, model = build()
+    data = page_data(cost, params=params, model=model)
+    path = backprop_page(cost, tmp_path / "page.html", params=params, model=model)
+    ref = reference(build)
+    F, B = len(data["forward"]), len(data["backward"])
+    page, seen = open_page(browser, path)
+    try:
+        for how in ("click", "key"):
+            page.reload()
+            step = (lambda: page.click("#mg-next")) if how == "click" else (lambda: page.keyboard.press("ArrowRight"))
+            assert page.evaluate(STATE_JS)["phase"] == "start"
+            for i in range(F):
+                step()
+                st = page.evaluate(STATE_JS)
+                assert st["phase"] == "forward" and st["current"] == [data["forward"][i]["op"]]
+            for i in range(B):
+                step()
+                check_backward_step(page.evaluate(STATE_JS), data["backward"][i], ref)
+            step()
+            st = page.evaluate(STATE_JS)
+            assert st["phase"] == "end" and st["current"] == []
+            assert set(st["finals"]) == {f["node"] for f in data["final"]} and st["finals"]
+            for node, shown in st["finals"].items():
+                assert close(shown, ref[node].grad)
+            if how == "click":  # past the end: the button is off, the key does nothing
+                assert page.is_disabled("#mg-next")
+            else:
+                step()
+            assert page.evaluate(STATE_JS)["phase"] == "end"
+            if how == "click":
+                page.click("#mg-prev")
+            else:
+                page.keyboard.press("ArrowLeft")
+            check_backward_step(page.evaluate(STATE_JS), data["backward"][-1], ref)
+        page.keyboard.press("Home")
+        assert page.evaluate(STATE_JS)["phase"] == "start"
+        page.keyboard.press("End")
+        assert page.evaluate(STATE_JS)["phase"] == "end"
+        if params and EVIL in params:
+            texts = page.evaluate("""() => Array.from(document.querySelectorAll('#mg-graph g.node text'))
+                                          .map((t) => t.textContent)""")
+            assert EVIL in texts
+            assert EVIL in page.inner_text("#mg-panel")
+            assert page.evaluate("document.querySelectorAll('script').length") == 2
+        assert seen["errors"] == []
+        assert seen["dialogs"] == []
+        assert seen["requests"] and all(u.startswith(("file:", "data:")) for u in seen["requests"])
+    finally:
+        page.close()
