@@ -17,7 +17,7 @@ from .tensor import (Tensor, as_tensor, enable_grad, get_default_dtype, is_grad_
 from .serialize import load, save
 from .training import Evaluation, History, evaluate, fit
 
-from . import data, datasets, viz  # noqa: E402  (they import the engine above)
+from . import data, datasets, export, viz  # noqa: E402  (they import the engine above)
 
 __version__ = "0.1.0"
 
@@ -26,7 +26,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype", "gradcheck", "GradcheckResult",
     "matmul", "add_bias", "exp", "log", "sigmoid", "tanh", "relu", "softmax", "log_softmax",
     "sum", "mean", "reshape", "transpose", "squared_error", "cross_entropy", "ops",
-    "nn", "optim", "data", "datasets", "viz", "evaluate", "fit", "Evaluation", "History", "save", "load",
+    "nn", "optim", "data", "datasets", "viz", "export", "evaluate", "fit", "Evaluation", "History", "save", "load",
     "MicrogradnetError", "ShapeError", "DTypeError", "GraphError", "DataError", "ModelFileError",
     "NumericalError",
 ]

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +56,12 @@ def read_config(path) -> tuple[dict, dict]:
     if path.is_dir():
         raise ModelFileError(f"{path}: is a folder, not a model file")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not hasattr(z, "files"):  # a .npy file loads as one bare array
+            raise ValueError("it holds a single array (.npy), not named arrays")
+        with z:
             arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError, OSError, EOFError) as e:
         raise ModelFileError(f"{path}: not a microgradnet model file (.npz): {e}") from None
     if "__config__" not in arrays:
         raise ModelFileError(f"{path}: an .npz file but not a microgradnet model (no architecture inside)")

@@ -43,6 +43,13 @@ def test_mnist_3blue1brown_on_small_settings():
     assert acc > 50
 
 
+def test_outgrow_moves_the_network_to_torch_and_onnx():
+    require("torch")
+    require("onnxruntime")
+    out = run_example("outgrow.py")
+    assert "onnx" in out.lower() and "torch" in out.lower()
+
+
 def test_every_example_is_covered():
     names = {p.name for p in EXAMPLES.glob("*.py")}
     tested = {line.split('"')[1] for line in Path(__file__).read_text().splitlines()

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import MicrogradnetError
 
-COMMANDS = ["train"]  # modules of this package, in --help order
+COMMANDS = ["train", "graph", "show", "export"]  # modules of this package, in --help order
 
 
 def build_parser() -> argparse.ArgumentParser:
