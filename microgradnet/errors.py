@@ -30,5 +30,5 @@ class ModelFileError(MicrogradnetError, ValueError):
     """A saved model cannot be read or does not fit the model it is loaded into."""
 
 
-class NumericalError(MicrogradnetError, ArithmeticError):
-    """A value became NaN or infinite (usually a learning rate too large)."""
+class NumericalError(MicrogradnetError, ArithmeticError, ValueError):
+    """A value is or became NaN or infinite (a bad input, or a learning rate too large)."""

@@ -1,4 +1,5 @@
 """Every script in examples/ runs on its own, on small settings, and does what it says."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,5 @@ def test_outgrow_moves_the_network_to_torch_and_onnx():
 
 def test_every_example_is_covered():
     names = {p.name for p in EXAMPLES.glob("*.py")}
-    tested = {line.split('"')[1] for line in Path(__file__).read_text().splitlines()
-              if 'run_example("' in line and "def " not in line}
+    tested = set(re.findall(r'run_example\("([^"]+)"', Path(__file__).read_text()))
     assert names <= tested, f"examples without a test: {sorted(names - tested)}"
