@@ -33,7 +33,7 @@ def test_toy_page_data_follows_the_chain_rule():
                 assert inp["contribution"]["value"] == pytest.approx(
                     s["upstream"]["value"] * inp["local"]["value"], rel=1e-12)
     sig = data["backward"][1]
-    assert sig["inputs"][0]["formula"] == "σ(z)·(1−σ(z))"
+    assert sig["inputs"][0]["formula"] == "σ(z2)·(1−σ(z2))"  # the op's formula in this graph's names
     assert all(t.grad is None for t in p.values())
     cost.backward()
     final = {f["label"]: f["grad"]["value"] for f in data["final"]}
@@ -47,7 +47,7 @@ def test_mlp_page_data_has_shapes_and_summaries():
     data = page_data(cost, model=model)
     assert not data["scalar"]
     mm = next(s for s in data["backward"] if s["name"] == "matmul")
-    assert mm["inputs"][-1]["local"] is None and mm["inputs"][-1]["formula"] == "aᵀ @ g"
+    assert mm["inputs"][-1]["local"] is None and mm["inputs"][-1]["formula"] == "a1ᵀ @ g"
     bias = next(s for s in data["backward"] if s["name"] == "add_bias")
     assert bias["inputs"][1]["summed"]
     cost.backward()
@@ -107,3 +107,14 @@ def test_retained_graph_is_fine_and_grads_untouched(tmp_path):
     assert {k: float(v.grad) for k, v in p.items()} == before
     with pytest.raises(ValueError, match="html"):
         backprop_page(cost, tmp_path / "p.txt")
+
+
+def test_local_derivative_formulas_use_the_inputs_own_names():
+    """The page writes ∂(w1·a0)/∂w1 = a0, not the op's generic 'b'."""
+    from microgradnet import ops
+    assert ops.Mul().derivative_text(0, ["w1", "a0"]) == "a0"
+    assert ops.Mul().derivative_text(1, ["w1", "a0"]) == "w1"
+    assert ops.Div().derivative_text(1, ["u", "v"]) == "−u/v²"
+    assert ops.Sigmoid().derivative_text(0, ["z1"]) == "σ(z1)·(1−σ(z1))"
+    assert ops.Pow(2).derivative_text(0, ["d"]) == "2 · d^1"
+    assert ops.SquaredError().derivative_text(0, ["a2", "y"]) == "2(a2 − y)/N"

@@ -16,6 +16,7 @@ class _Binary(Op):
 
     __slots__ = ()
     elementwise = True
+    variables = ("a", "b")
 
 
 class Add(_Binary):
@@ -50,6 +51,7 @@ class AddBias(Op):
     name = "add_bias"
     symbol = "z = x + b"
     derivatives = ("1", "1 (summed over the batch)")
+    variables = ("x", "b")
     elementwise = True
 
     def forward(self, x, b):
@@ -64,7 +66,10 @@ class AddBias(Op):
     def backward(self, g, needs):
         gb = None
         if needs[1]:
-            gb = g.sum(axis=tuple(range(self.saved - 1))) if self.saved > 1 else g
+            if self.saved == 2:  # the usual (batch, n) rows: one sum over the batch
+                gb = g.sum(axis=0)
+            else:
+                gb = g.sum(axis=tuple(range(self.saved - 1))) if self.saved > 1 else g
         return (g if needs[0] else None, gb)
 
     def local_derivative(self, i, xs, out):
@@ -152,6 +157,10 @@ class Pow(Op):
 
     def describe(self):
         return f"pow(p={self.p:g})"
+
+    def derivative_text(self, i, names):
+        x = names[0] if names else "x"
+        return f"{self.p:g} · {x}^{self.p - 1:g}"
 
     def forward(self, x):
         self.saved = x

@@ -6,10 +6,13 @@ returns one array per input, ``∂C/∂input = g · ∂out/∂input`` (a vector-
 Whatever the gradient rule needs from the forward pass is kept in ``self.saved`` and
 dropped after ``backward`` unless the graph is retained.
 
-Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(z)``) and
-``derivatives`` (one local derivative per input, e.g. ``σ(z)·(1−σ(z))``).
+Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(z)``),
+``derivatives`` (one local derivative per input, e.g. ``σ(z)·(1−σ(z))``) and ``variables``
+(the name each input has in those formulas, e.g. ``("z",)``).
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -28,6 +31,7 @@ class Op:
     name = "op"
     symbol = ""
     derivatives: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ("x",)
     elementwise = False
 
     def __init_subclass__(cls, **kwargs):
@@ -53,6 +57,19 @@ class Op:
     def describe(self) -> str:
         """Short label with the op's settings, e.g. ``sum(axis=1)``."""
         return self.name
+
+    def derivative_text(self, i: int, names) -> str:
+        """The local derivative ``∂out/∂input_i`` written with the inputs' own names: for
+        ``mul`` with inputs ``w1`` and ``a0``, ``derivative_text(0, ["w1", "a0"])`` is ``a0``."""
+        if i >= len(self.derivatives):
+            return ""
+        table = dict(zip(self.variables, names))
+        if not table:
+            return self.derivatives[i]
+        pattern = "|".join(re.escape(v) for v in sorted(table, key=len, reverse=True))
+        # ASCII word boundaries: in "b²" the superscript must not count as part of the name.
+        return re.sub(rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: table[m.group(1)],
+                      self.derivatives[i])
 
     def __repr__(self):
         return f"<op {self.describe()}>"

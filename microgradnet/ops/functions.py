@@ -15,8 +15,8 @@ _EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0, np.dtype(np.
 
 
 def sigmoid_array(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large |z|."""
-    t = np.negative(z)
+    """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large ``|z|``."""
+    t = np.negative(z, out=np.empty_like(z))  # out=: a 0-d input must stay an array, not a scalar
     np.minimum(t, _EXP_CAP.get(z.dtype, 709.0), out=t)
     np.exp(t, out=t)
     t += 1
@@ -78,6 +78,7 @@ class Sigmoid(Op):
     name = "sigmoid"
     symbol = "σ(z)"
     derivatives = ("σ(z)·(1−σ(z))",)
+    variables = ("z",)
     elementwise = True
 
     def forward(self, z):
@@ -100,6 +101,7 @@ class Tanh(Op):
     name = "tanh"
     symbol = "tanh(z)"
     derivatives = ("1 − tanh²(z)",)
+    variables = ("z",)
     elementwise = True
 
     def forward(self, z):
@@ -122,6 +124,7 @@ class ReLU(Op):
     name = "relu"
     symbol = "max(0, z)"
     derivatives = ("1 if z > 0 else 0",)
+    variables = ("z",)
     elementwise = True
 
     def forward(self, z):

@@ -19,6 +19,7 @@ class MatMul(Op):
     name = "matmul"
     symbol = "a @ b"
     derivatives = ("g @ bᵀ", "aᵀ @ g")
+    variables = ("a", "b")
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:

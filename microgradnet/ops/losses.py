@@ -26,6 +26,7 @@ class SquaredError(Op):
     name = "squared_error"
     symbol = "(1/N) Σ (a − y)²"
     derivatives = ("2(a − y)/N", "−2(a − y)/N")
+    variables = ("a", "y")
 
     def forward(self, a, y):
         d = a - y
@@ -56,6 +57,7 @@ class CrossEntropy(Op):
     name = "cross_entropy"
     symbol = "−(1/N) Σ y · log softmax(z)"
     derivatives = ("(softmax(z) − y)/N",)
+    variables = ("z",)
 
     def __init__(self, target):
         super().__init__()

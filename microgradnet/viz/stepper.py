@@ -151,7 +151,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
                 ld = None
             if ld is not None:
                 local = stats(np.asarray(ld))
-            formula = op.derivatives[i] if i < len(op.derivatives) else ""
+            formula = op.derivative_text(i, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
             inputs.append({"node": pid, "index": i, "formula": formula, "local": local,
                            "contribution": stats(c), "leaf": p._op is None,
                            "parameter": nodes[pid]["kind"] == "parameter",
