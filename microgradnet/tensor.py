@@ -214,15 +214,14 @@ class Tensor:
         other = self._const(other)
         # A vector added to every row of a matrix is a bias: record it as add_bias, so the
         # graph of ``x @ W + b`` reads matmul -> add_bias, as in the math.
-        if other.data.ndim == 1 and self.data.ndim >= 2 and self.data.shape[-1] == other.data.shape[0]:
+        if _is_bias(self, other):
             return apply(ops.AddBias(), self, other)
+        if _is_bias(other, self):  # b + x: the same sum, the matrix first
+            return apply(ops.AddBias(), other, self)
         return apply(ops.Add(), self, other)
 
     def __radd__(self, other):
-        other = self._const(other)
-        if self.data.ndim == 1 and other.data.ndim >= 2 and other.data.shape[-1] == self.data.shape[0]:
-            return apply(ops.AddBias(), other, self)
-        return apply(ops.Add(), other, self)
+        return self._const(other).__add__(self)
 
     def add_bias(self, b) -> "Tensor":
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
@@ -350,6 +349,11 @@ class Tensor:
             self.grad = seed if self.grad is None else self.grad + seed
             return
         run_backward(self, seed, retain_graph=retain_graph, keep_grads=keep_grads)
+
+
+def _is_bias(x: Tensor, b: Tensor) -> bool:
+    """True when ``b`` is a vector with one value per column of the matrix (or batch) ``x``."""
+    return b.data.ndim == 1 and x.data.ndim >= 2 and x.data.shape[-1] == b.data.shape[0]
 
 
 def apply(op: ops.Op, *inputs: Tensor) -> Tensor:

@@ -624,3 +624,14 @@ def test_item_and_len_and_repr():
     x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
     assert "requires_grad=True" in repr(x) and "name='x'" in repr(x) and "float32" in repr(x)
     assert "op=mul" in repr(x * 2)
+
+
+def test_bias_vector_plus_matrix_records_add_bias_in_either_order():
+    x = mg.Tensor(np.ones((3, 4)), requires_grad=True)
+    b = mg.Tensor(np.arange(4.0), requires_grad=True)
+    for out in (x + b, b + x, np.arange(4.0) + x, x + np.arange(4.0)):
+        assert out.op.name == "add_bias" and out.shape == (3, 4)
+        assert out.inputs[0] is x
+    (b + x).sum().backward()
+    np.testing.assert_array_equal(b.grad, np.full(4, 3.0))
+    assert (x + x).op.name == "add" and (1.0 + x).op.name == "add"
