@@ -10,6 +10,7 @@ ship with microgradnet (about two seconds) and draws from it:
     digits_cost       the cost curve and test accuracy while training     (chapter 2)
     digits_noise      the confident answer to pure noise                  (chapter 2)
     digits_nudges     what one training example asks: the nudges          (chapters 3–4)
+    digits_graph      the computation graph of one training step (SVG)    (chapter 4)
 
 With ``--mnist DIR`` (a folder holding the MNIST IDX files) it also trains the videos'
 784-16-16-10 network and draws the same pictures as ``mnist_*``. When DIR holds only
@@ -96,6 +97,11 @@ def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=
         if fmt == "png" and shrink:
             shrink_png(path)
         written.append(path)
+    # The computation graph of one training step on two examples, with its gradients
+    # (needs Graphviz's dot).
+    cost = mg.squared_error(model(train_set.x[:2]), train_set.y[:2])
+    dot = mg.viz.draw_graph(cost, show_grads=True, model=model)
+    written.append(mg.viz.render_graph(dot, out / f"{prefix}_graph.svg"))
     return written
 
 
