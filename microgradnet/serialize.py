@@ -7,14 +7,13 @@ interrupted save never leaves a half-written model.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import ModelFileError
 
 FORMAT = "microgradnet-model-1"
@@ -32,19 +31,8 @@ def save(model, path) -> Path:
     arrays = {name: value for name, value in model.state_dict().items()}
     meta = dict(model.config(), format=FORMAT)
     arrays["__config__"] = np.array(json.dumps(meta))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path) as f:
+        np.savez_compressed(f, **arrays)
     return path
 
 

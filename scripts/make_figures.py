@@ -22,9 +22,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import microgradnet as mg  # noqa: E402
+from microgradnet.atomic import atomic_write  # noqa: E402
 from microgradnet.viz.pictures import (cost_curve, save_figure, show_digits, show_network,  # noqa: E402
                                        show_noise, show_nudges, show_weights)
 
@@ -59,15 +58,8 @@ def shrink_png(path: Path) -> None:
     with Image.open(path) as im:
         small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                            dither=Image.Dither.NONE)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            small.save(fh, format="PNG", optimize=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as fh:
+        small.save(fh, format="PNG", optimize=True)
 
 
 def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=True):

@@ -118,18 +118,10 @@ def run_train(args) -> int:
 
 
 def _write_json(path, obj) -> None:
-    import os
-    import tempfile
+    from ..atomic import atomic_write
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f)
 
 
 def run_evaluate(args) -> int:

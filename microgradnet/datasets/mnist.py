@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from microgradnet.data import Dataset
+from microgradnet.atomic import atomic_write
 from microgradnet.datasets.idx import read_idx
 from microgradnet.errors import DataError
 
@@ -180,35 +180,24 @@ def _urlopen(url: str, timeout: float):
 
 
 def _fetch(url: str, dest: Path, md5: str | None, timeout: float, progress: bool) -> None:
-    """Download ``url`` to ``dest`` via a temp file in the same folder; nothing is left on failure."""
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    ok = False
-    try:
-        with os.fdopen(fd, "wb") as out, _urlopen(url, timeout) as response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            digest = hashlib.md5(usedforsecurity=False)  # integrity check, not security
-            bar = _Progress(dest.name, total, progress)
-            try:
-                while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-            finally:
-                bar.close()
+    """Download ``url`` to ``dest`` via a temp file in the same folder; nothing is left on
+    failure (a short read or a checksum mismatch raises inside the atomic write)."""
+    with atomic_write(dest, suffix=".part") as out, _urlopen(url, timeout) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        digest = hashlib.md5(usedforsecurity=False)  # integrity check, not security
+        bar = _Progress(dest.name, total, progress)
+        try:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
+        finally:
+            bar.close()
         if total is not None and bar.done != total:
             raise http.client.IncompleteRead(b"", total - bar.done)
         if md5 is not None and digest.hexdigest() != md5:
-            raise _ChecksumError(
-                f"MD5 checksum mismatch: got {digest.hexdigest()}, expected {md5}"
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file may be shared
-        os.replace(tmp, dest)
-        ok = True
-    finally:
-        if not ok:
-            tmp.unlink(missing_ok=True)
+            raise _ChecksumError(f"MD5 checksum mismatch: got {digest.hexdigest()}, expected {md5}")
 
 
 def download_file(filename: str, folder, mirrors: list[str], md5: str | None = None,

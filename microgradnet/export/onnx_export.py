@@ -19,12 +19,11 @@ an error that names the op.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes
 from .torch_bridge import ExportError
 
 INSTALL_ONNX = 'pip install "microgradnet[onnx]"'
@@ -124,15 +123,7 @@ def to_onnx(model_or_fn, path, example, *, opset: int = 17, input_name: str = "i
     proto.ir_version = ir_version
     onnx.checker.check_model(proto, full_check=True)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(proto.SerializeToString())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, proto.SerializeToString())
     return path
 
 

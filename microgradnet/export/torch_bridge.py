@@ -16,14 +16,13 @@ any model. Dtypes are kept: float32 stays float32, float64 stays float64.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import MicrogradnetError, ModelFileError
 
 INSTALL_TORCH = 'pip install "microgradnet[torch]"'
@@ -330,15 +329,8 @@ def save_torch(model, path) -> Path:
         raise ModelFileError(f"save_torch: the folder {path.parent} does not exist")
     seq = to_torch(model)
     config = dict(model.config(), format=CHECKPOINT_FORMAT, name_map=name_map(model))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"state_dict": seq.state_dict(), "config": config}, f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        torch.save({"state_dict": seq.state_dict(), "config": config}, f)
     return path
 
 

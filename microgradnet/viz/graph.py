@@ -19,13 +19,12 @@ reads as its layers.
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes as atomic_write
 from ..errors import GraphError, MicrogradnetError
 from ..tensor import Tensor, run_backward
 
@@ -501,23 +500,6 @@ def draw_graph(root: Tensor, *, show_values: bool = False, show_grads: bool = Fa
 # ----------------------------------------------------------------------------------------
 # files
 # ----------------------------------------------------------------------------------------
-def atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def render_graph(dot, path) -> Path:
     """Write the graph to ``path``; the format comes from the suffix: ``.svg``, ``.png``,
     ``.pdf``, or ``.dot``/``.gv`` (the Graphviz source, no program needed). Returns the path.

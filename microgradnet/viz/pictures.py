@@ -13,15 +13,13 @@ matplotlib is imported only when a picture is drawn: ``pip install "microgradnet
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
 
@@ -644,17 +642,9 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
         raise ValueError(f"save_figure: cannot tell the format of {str(path)!r}; "
                          f"end the name with one of {', '.join(_FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh, matplotlib.rc_context({"svg.hashsalt": "microgradnet"}):
-            kw = {"format": fmt, "metadata": _NO_DATES[fmt]}
-            if dpi is not None:
-                kw["dpi"] = dpi
-            fig.savefig(fh, **kw)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    kw = {"format": fmt, "metadata": _NO_DATES[fmt]}
+    if dpi is not None:
+        kw["dpi"] = dpi
+    with atomic_write(path) as fh, matplotlib.rc_context({"svg.hashsalt": "microgradnet"}):
+        fig.savefig(fh, **kw)
     return path

@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward
-from .graph import atomic_write, draw_graph, graph_nodes, shape_text, stats, svg_source
+from ..atomic import write_bytes
+from .graph import draw_graph, graph_nodes, shape_text, stats, svg_source
 
 __all__ = ["backprop_page", "page_data", "toy_network", "sanitize_svg", "json_for_html"]
 
@@ -307,4 +308,4 @@ def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backprop_page: the page must be an .html file, got {path.name!r}")
-    return atomic_write(path, page.encode("utf-8"))
+    return write_bytes(path, page.encode("utf-8"))
