@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import microgradnet as mg
-from microgradnet.viz.chain_rule import chain_rule, chain_rule_paths
+from microgradnet.viz.chain import chain_rule, chain_rule_paths
 from microgradnet.viz.stepper import toy_network
 
 
@@ -87,3 +87,13 @@ def test_wrt_not_in_graph():
     cost, _ = toy_network()
     with pytest.raises(mg.GraphError, match="not one of the tensors"):
         chain_rule_paths(cost, mg.tensor(1.0, requires_grad=True))
+
+
+def test_the_public_name_stays_the_function_after_the_module_is_imported():
+    import importlib
+
+    import microgradnet as mg
+    importlib.import_module("microgradnet.viz.chain")
+    from microgradnet.viz import chain_rule as fn
+    assert callable(mg.viz.chain_rule) and fn is mg.viz.chain_rule
+    assert mg.viz.chain_rule.__name__ == "chain_rule"

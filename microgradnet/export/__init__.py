@@ -14,7 +14,7 @@ missing one is a clear ``ImportError`` naming the extra to install
 (``pip install "microgradnet[torch]"`` or ``"microgradnet[onnx]"``).
 """
 from .onnx_export import SUPPORTED_OPSETS, to_onnx
-from .torch_bridge import from_torch, load_torch, name_map, save_torch, to_torch
+from .torch_bridge import ExportError, from_torch, load_torch, name_map, save_torch, to_torch
 
 __all__ = ["to_torch", "from_torch", "name_map", "save_torch", "load_torch", "to_onnx",
-           "SUPPORTED_OPSETS"]
+           "SUPPORTED_OPSETS", "ExportError"]

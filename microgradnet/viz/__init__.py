@@ -7,7 +7,8 @@ import importlib
 
 _WHERE = {
     "draw_graph": "graph", "graph_nodes": "graph", "summarize": "graph", "render_graph": "graph",
-    "backprop_page": "stepper", "chain_rule": "chain_rule", "chain_rule_paths": "chain_rule",
+    "backprop_page": "stepper", "chain_rule": "chain", "chain_rule_paths": "chain",
+    "GraphvizNotFoundError": "graph", "ChainPath": "chain",
     "show_weights": "pictures", "show_network": "pictures", "show_noise": "pictures",
     "cost_curve": "pictures", "show_nudges": "pictures", "show_digits": "pictures",
     "save_figure": "pictures",
