@@ -1,0 +1,116 @@
+"""Sphinx configuration for microgradnet's documentation.
+
+Build (from the repository root):
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+The tutorial and how-to pages are MyST notebooks: myst-nb runs every code cell during the
+build, so each number and picture on those pages is made by the code of that day.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))            # the microgradnet of this checkout, not an installed one
+sys.path.insert(0, str(DOCS / "_ext"))   # our small Sphinx extensions
+
+# The notebooks' kernel inherits this environment: it imports the same microgradnet, and
+# pictures render inline even where CI exports MPLBACKEND=Agg for the tests.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+
+# Files that cells write for the built site (the backprop stepper page) are staged here and
+# copied to the root of the built site by html_extra_path.
+EXTRA = DOCS / "_build" / "extra"
+EXTRA.mkdir(parents=True, exist_ok=True)
+os.environ["MICROGRADNET_DOCS_EXTRA"] = str(EXTRA)
+
+import microgradnet  # noqa: E402
+
+project = "microgradnet"
+author = "microgradnet developers"
+copyright = "microgradnet developers"
+release = version = microgradnet.__version__
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "cli_reference",
+]
+
+exclude_patterns = ["_build", "jupyter_execute", "README.md", "**/.ipynb_checkpoints", "api/generated/*.tmp"]
+templates_path = ["_templates"]
+# .rst first: autosummary writes its stubs with the first suffix, and they are reST.
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+root_doc = "index"
+nitpicky = True
+# Types from other libraries appear in signatures; without network access there is no
+# inventory to link them to, so they stay plain text rather than broken links.
+nitpick_ignore_regex = [
+    ("py:class", r"(numpy|np|matplotlib|graphviz|pathlib|collections|argparse|torch|onnx)\..*"),
+    ("py:class", r"(Path|Figure|Digraph|OrderedDict|Iterator|Sequence)"),
+]
+
+# -- MyST and myst-nb --------------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]
+myst_heading_anchors = 3
+# Every build runs every notebook. MICROGRADNET_DOCS_EXECUTE=off skips them (for quick
+# work on the prose or the API pages; such a build shows no outputs).
+nb_execution_mode = os.environ.get("MICROGRADNET_DOCS_EXECUTE", "force")
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 300
+nb_merge_streams = True
+nb_execution_excludepatterns = []
+
+# -- autodoc / autosummary ---------------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_default_options = {"members": True, "member-order": "bysource"}
+autodoc_typehints = "signature"
+autodoc_preserve_defaults = True
+autodoc_class_signature = "mixed"
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+add_module_names = False
+toc_object_entries = False
+
+# -- HTML --------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = f"microgradnet {release}"
+html_static_path = ["_static"]
+html_css_files = ["microgradnet.css"]
+html_extra_path = [str(EXTRA)]
+html_show_sourcelink = False
+
+
+# -- Short names in docstrings -------------------------------------------------------------
+# Docstrings say :class:`GraphvizNotFoundError` or :class:`ExportError` from inside the module
+# that defines them, while the reference pages document some objects under the public path
+# users type (mg.viz.draw_graph) and others under their defining module. When a Python
+# reference finds nothing, resolve it by its last name if exactly one documented object has
+# that name; anything else stays a warning (and -W makes it an error).
+def _resolve_by_last_name(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    last = target.rsplit(".", 1)[-1]
+    domain = env.domains["py"]
+    matches = [name for name in domain.objects if name.rsplit(".", 1)[-1] == last]
+    if len(matches) != 1:
+        return None
+    from sphinx.util.nodes import make_refnode
+
+    entry = domain.objects[matches[0]]
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, matches[0])
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_by_last_name)
