@@ -134,6 +134,7 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
                 cost.backward()
                 opt.step()
                 c = float(cost.data)
+                del cost  # no graph stays alive while the next batch runs
             if not math.isfinite(c):
                 raise NumericalError(f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
                                         f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large")
