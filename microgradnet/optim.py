@@ -86,6 +86,11 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Move every parameter one step downhill (in place; records no graph)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if not mu and not wd:  # plain SGD, the videos' rule: w ← w − lr · ∂C/∂w
+            for p in self.params:
+                if p.grad is not None:
+                    p.data -= lr * p.grad
+            return
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:

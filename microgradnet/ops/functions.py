@@ -88,7 +88,10 @@ class Sigmoid(Op):
 
     def backward(self, g, needs):
         s = self.saved
-        return (g * (s - s * s),)
+        t = np.multiply(s, s, out=np.empty_like(s))  # out=: stays an array even when 0-d
+        np.subtract(s, t, out=t)  # σ(1 − σ) = σ − σ², in one buffer
+        t *= g
+        return (t,)
 
     def local_derivative(self, i, xs, out):
         return out * (1 - out)

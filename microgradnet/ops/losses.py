@@ -33,11 +33,11 @@ class SquaredError(Op):
         n = batch_size(a)
         self.saved = (d, n)
         flat = d.reshape(-1)
-        return np.asarray(np.dot(flat, flat) / np.asarray(n, dtype=d.dtype), dtype=d.dtype)
+        return np.asarray(np.dot(flat, flat) / n)  # a Python int keeps the dtype (NEP 50)
 
     def backward(self, g, needs):
         d, n = self.saved
-        ga = d * np.asarray(2 * g / n, dtype=d.dtype)
+        ga = d * (g * (2.0 / n))  # the 0-d g keeps d's dtype: no upcast to float64
         return (ga if needs[0] else None, -ga if needs[1] else None)
 
     def local_derivative(self, i, xs, out):
