@@ -24,7 +24,14 @@ that list directly on numpy arrays:
 * then every parameter's ``.grad`` is set and ``optimizer.step()`` moves it.
 
 The ops are the very same op classes the engine uses, so the math lives in one place;
-replay only skips the Tensor objects and the graph walk. A "slot" is just a numbered place
+replay only skips the Tensor objects and the graph walk.
+
+Most tapes are a plain stack of layers (an ``MLP``): ``matmul → add_bias → activation``
+per layer, then the cost. Such a tape is replayed layer by layer (:class:`_ChainTape`):
+``z = a @ W; z += b`` and the layer's own activation op, and backward ``aᵀ @ g``,
+``Σ g``, ``g @ Wᵀ`` — the rules of ``matmul`` and ``add_bias`` written out, in the same order,
+so the numbers are the same to the last bit. Less bookkeeping per op is what lets a batch of
+10 train almost as fast as hand-written numpy. A "slot" is just a numbered place
 in a list: slot 0 might hold the input batch, slot 1 the first weight matrix, slot 2 the
 result of ``x @ W``, and so on.
 
@@ -131,6 +138,99 @@ class _Tape:
                 else:
                     p.grad = p.grad + pg
 
+
+
+class _Layer:
+    """One ``Linear`` layer of a chain tape, replayed as a block.
+
+    The same numbers as the three ops it stands for, in the same order: ``matmul``
+    (``z = a @ W``), ``add_bias`` (``z += b``: the sum, without a second array), then the
+    layer's own activation op. Backward applies their rules in reverse:
+    ``∂C/∂W = aᵀ @ g``, ``∂C/∂b = Σ_batch g``, ``∂C/∂a = g @ Wᵀ``.
+    """
+
+    __slots__ = ("W", "b", "act", "needs_input", "a")
+
+    def __init__(self, W, b, act, needs_input):
+        self.W, self.b, self.act, self.needs_input = W, b, act, needs_input
+        self.a = None
+
+    def forward(self, a):
+        self.a = a
+        z = a @ self.W.data
+        z += self.b.data
+        return z if self.act is None else self.act.forward(z)
+
+    def backward(self, g):
+        if self.act is not None:
+            (g,) = self.act.backward(g, (True,))
+            self.act.saved = None  # release the batch's buffers now, as backward() does
+        W = self.W.data
+        self.W.grad = self.a.T @ g
+        self.b.grad = g.sum(axis=0)
+        self.a = None
+        return g @ W.T if self.needs_input else None
+
+
+class _ChainTape(_Tape):
+    """The tape of a plain stack of layers (an ``MLP``): its layers replayed block by block,
+    then the cost. Built only when the recorded graph is exactly that chain (see
+    :func:`_chain_layers`); anything else replays the general tape."""
+
+    __slots__ = ("layers",)
+
+    def run(self, x, target):
+        a = x
+        for layer in self.layers:
+            a = layer.forward(a)
+        if self.target_slot >= 0:
+            return self.loss_op.forward(a, target), a
+        self.loss_op.target = target
+        return self.loss_op.forward(a), a
+
+    def release(self):
+        for layer in self.layers:
+            layer.a = None
+            if layer.act is not None:
+                layer.act.saved = None
+        self.loss_op.saved = None
+
+    def backprop(self, cost):
+        g = self.loss_op.backward(self.seed, (True, False))[0]
+        self.loss_op.saved = None
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+
+
+def _chain_layers(cost: Tensor, xt: Tensor, out: Tensor, n_ops: int):
+    """The layers of the graph if it is a plain chain ``x → [matmul → add_bias →
+    activation?] × L → cost`` on 2-D batches, with distinct trainable weights of one dtype
+    and no other op anywhere; else None."""
+    layers = []
+    seen = set()
+    dtype = xt.data.dtype
+    t = out
+    while t is not xt:
+        act = None
+        if isinstance(t._op, (ops.Sigmoid, ops.Tanh, ops.ReLU)):
+            act, t = t._op, t._prev[0]
+        if not isinstance(t._op, ops.AddBias):
+            return None
+        mm, b = t._prev
+        if not isinstance(mm._op, ops.MatMul):
+            return None
+        a, W = mm._prev
+        for p in (W, b):
+            if p._op is not None or not p.requires_grad or id(p) in seen or p.data.dtype != dtype:
+                return None
+            seen.add(id(p))
+        if a.data.ndim != 2 or W.data.ndim != 2 or b.data.ndim != 1:
+            return None
+        layers.append(_Layer(W, b, act, needs_input=a is not xt))
+        t = a
+    if n_ops != sum(3 if layer.act is not None else 2 for layer in layers) + 1:
+        return None  # some other op hangs off the chain
+    return layers[::-1]
 
 class TrainStep:
     """One training step — cost, backward, optimizer step — that replays a recorded tape.
@@ -330,7 +430,10 @@ def _build_tape(cost: Tensor, xt: Tensor, out: Tensor, y: np.ndarray) -> _Tape |
                     template[s] = t.data  # a constant of the graph (e.g. the 2 in x * 2)
         return s
 
-    tape = _Tape()
+    layers = _chain_layers(cost, xt, out, len(order)) if out.data.dtype == cost.data.dtype else None
+    tape = _Tape() if layers is None else _ChainTape()
+    if layers is not None:
+        tape.layers = layers
     tape.x_slot = slot_of(xt)
     tape.target_slot = slot_of(target_leaf) if target_leaf is not None else -1
     forward = []

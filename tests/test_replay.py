@@ -330,3 +330,50 @@ def test_benchmark_quick_runs_and_prints_a_table(tmp_path, monkeypatch):
     text = run.main(["--quick", "--no-torch", "--no-memory", "--repeats", "1", "--out", str(out)])
     assert "| microgradnet fast |" in text and "random data" in text
     assert out.read_text().strip() == text.strip()
+
+
+class _Residual(mg.nn.Module):
+    """Not a plain chain: the hidden layer's output is used twice."""
+
+    def __init__(self):
+        self.a = mg.nn.Linear(12, 12, "tanh", seed=1)
+        self.b = mg.nn.Linear(12, 4, seed=2)
+
+    def forward(self, x):
+        h = self.a(x)
+        return self.b(h + h * 0.5)
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda: _model("sigmoid"), "_ChainTape"),
+    (lambda: _model("relu", out=None), "_ChainTape"),
+    (lambda: _model("tanh", dtype=np.float64), "_ChainTape"),
+    (lambda: _Residual(), "_Tape"),
+])
+@pytest.mark.parametrize("loss", [mg.squared_error, mg.cross_entropy])
+def test_chain_and_general_tapes_match_the_plain_loop_bit_for_bit(make, kind, loss):
+    x, y = _data()
+    runs = []
+    for fast in (True, False):
+        model = make()
+        opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+        step = TrainStep(model, loss, opt)
+        costs = []
+        for xb, yb in batches((x, y), batch_size=10, shuffle=True, seed=0):
+            if fast:
+                costs.append(step(xb, yb))
+            else:
+                cost = loss(model(xb), yb)
+                opt.zero_grad()
+                cost.backward()
+                opt.step()
+                costs.append(float(cost.data))
+        runs.append((costs, [p.data.copy() for p in model.parameters()],
+                     [p.grad.copy() for p in model.parameters()]))
+        if fast:
+            assert step.replays > 0
+            assert {type(t).__name__ for t in step._tapes.values()} == {kind}
+    (c1, w1, g1), (c2, w2, g2) = runs
+    assert c1 == c2
+    for a, b in zip(w1 + g1, w2 + g2):
+        np.testing.assert_array_equal(a, b)
