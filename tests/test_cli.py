@@ -143,3 +143,13 @@ def test_train_on_the_mnist_test_set_split(tmp_path, capsys):
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "train" in capsys.readouterr().err
+
+
+def test_a_network_too_big_for_memory_is_one_line(capsys, monkeypatch):
+    import microgradnet.nn.layers as layers
+
+    def no_memory(*a, **k):
+        raise MemoryError
+    monkeypatch.setattr(layers.Linear, "__init__", no_memory)
+    code, _, err = run(capsys, "train", "--layers", "64,100000000,10", "--epochs", "1")
+    assert_one_line_error(code, err, "not enough memory", "--layers")

@@ -318,8 +318,10 @@ def test_benchmark_quick_runs_and_prints_a_table(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.random((300, 784), dtype=np.float32)
     y = rng.integers(0, 10, 300)
-    times, costs = run.time_epochs([784, 16, 16, 10], 10, x, y, 1,
-                                   ["microgradnet eager", "microgradnet fast", "numpy floor"], None)
+    times, costs, rounds = run.time_epochs([784, 16, 16, 10], 10, x, y, 1,
+                                           ["microgradnet eager", "microgradnet fast", "numpy floor"],
+                                           None, min_seconds=0)
+    assert rounds == 1
     assert set(times) == {"microgradnet eager", "microgradnet fast", "numpy floor"}
     # all engines trained the same network on the same batches: the same mean cost
     assert costs["microgradnet eager"] == costs["microgradnet fast"]

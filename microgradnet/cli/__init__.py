@@ -41,6 +41,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"microgradnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"microgradnet {args.command}: error: not enough memory for this network and data "
+              "(try smaller --layers or --batch-size)", file=sys.stderr)
+        return 1
     except (MicrogradnetError, ValueError, TypeError, OSError, ImportError) as e:
         msg = " ".join(line.strip() for line in (str(e) or type(e).__name__).splitlines() if line.strip())
         if isinstance(e, OSError) and e.filename and str(e.filename) not in msg:
