@@ -374,10 +374,13 @@ def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
     return Tensor._make(data, None, ())
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """The non-leaf tensors that ``root`` depends on, each after all of its inputs.
+def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
+    """The non-leaf tensors that ``root`` depends on, each after all of its inputs, in the
+    order a forward pass computes them (an op's inputs in their order: layer 1 before layer 2).
 
-    An explicit stack instead of recursion, so a chain of 100,000 ops is fine.
+    ``grad_only``: follow only inputs that need a gradient (what ``backward`` visits); with
+    False, every op of the graph (what the pictures draw). An explicit stack instead of
+    recursion, so a chain of 100,000 ops is fine.
     """
     order = []
     seen = set()
@@ -391,8 +394,8 @@ def topological_order(root: Tensor) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for p in node._prev:
-            if p._op is not None and p.requires_grad and id(p) not in seen:
+        for p in reversed(node._prev):  # popped first-input-first
+            if p._op is not None and (p.requires_grad or not grad_only) and id(p) not in seen:
                 stack.append((p, False))
     return order
 

@@ -14,24 +14,21 @@ class UsageError(MicrogradnetError, ValueError):
     """A flag value the command cannot use."""
 
 
-def positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return n
+def _whole_number(low: int, what: str):
+    """An argparse type: a whole number >= ``low``, with an error that says so."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or n < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return n
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return n
+positive_int = _whole_number(1, "a positive whole number")
+non_negative_int = _whole_number(0, "a whole number >= 0")
 
 
 def positive_float(text: str) -> float:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_bytes as atomic_write
 from ..errors import GraphError, MicrogradnetError
-from ..tensor import Tensor, run_backward
+from ..tensor import Tensor, run_backward, topological_order
 
 __all__ = ["draw_graph", "graph_nodes", "summarize", "render_graph", "format_number",
            "GraphvizNotFoundError", "INSTALL_GRAPHVIZ"]
@@ -146,22 +146,8 @@ def shape_text(shape) -> str:
 # ----------------------------------------------------------------------------------------
 def _walk(root: Tensor) -> list[Tensor]:
     """Every tensor ``root`` depends on (leaves included), each after all of its inputs: the
-    op results in the order a forward pass computes them (inputs in order, so layer 1 comes
-    before layer 2), each leaf placed just before the first op that uses it. Iterative:
-    deep graphs are fine."""
-    ops_order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            ops_order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        for p in reversed(t._prev):
-            if id(p) not in seen and p._op is not None:
-                stack.append((p, False))
+    op results in forward order, each leaf placed just before the first op that uses it."""
+    ops_order = topological_order(root, grad_only=False)
     order, placed = [], set()
     for t in ops_order:
         for p in t._prev:
