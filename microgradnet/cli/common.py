@@ -89,6 +89,12 @@ def load_data(args):
     return loader(**kw)
 
 
+def guess_dataset(model) -> str | None:
+    """The dataset a model was most likely trained on, from its input size (64 pixels:
+    the embedded digits; 784: MNIST), or None when the size says nothing."""
+    return {64: "digits", 784: "mnist"}.get(model.sizes[0])
+
+
 def load_model(path):
     """A saved model; a clear error if the file is missing or not a model."""
     from ..serialize import load

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import UsageError, add_data_flags, check_fits, load_data, load_model, non_negative_int
+from .common import (UsageError, add_data_flags, check_fits, guess_dataset, load_data, load_model,
+                     non_negative_int)
 
 WHAT = {
     "weights": "the first layer's weights as images: the pixel pattern each neuron looks for",
@@ -41,8 +42,7 @@ def run_show(args) -> int:
         fig = pictures.cost_curve(_read_history(args.model))
     else:
         model = load_model(args.model)
-        if args.dataset is None:
-            args.dataset = {64: "digits", 784: "mnist"}.get(model.sizes[0])
+        args.dataset = args.dataset or guess_dataset(model)
         test = None
         if args.what in ("network", "nudges", "digits"):
             if args.dataset is None:

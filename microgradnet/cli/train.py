@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (UsageError, add_data_flags, check_fits, layer_sizes, load_data, load_model,
-                     non_negative_int, positive_float, positive_int)
+from .common import (UsageError, add_data_flags, check_fits, guess_dataset, layer_sizes, load_data,
+                     load_model, non_negative_int, positive_float, positive_int)
 
 DEFAULT_LR = {("sgd", "mse"): 3.0, ("sgd", "cross-entropy"): 0.5, ("adam", "mse"): 1e-3,
               ("adam", "cross-entropy"): 1e-3}
@@ -54,11 +54,6 @@ def add_parser(sub) -> None:
                                                      "dark background, or dark on light (inverted)")
     add_data_flags(r, default=None)
     r.set_defaults(func=run_predict)
-
-
-def _default_dataset(args, model) -> None:
-    if args.dataset is None:
-        args.dataset = {64: "digits", 784: "mnist"}.get(model.sizes[0], "digits")
 
 
 def _loss_of(model, flag) -> str:
@@ -128,7 +123,7 @@ def run_evaluate(args) -> int:
     from ..training import evaluate
 
     model = load_model(args.model)
-    _default_dataset(args, model)
+    args.dataset = args.dataset or guess_dataset(model) or "digits"
     _, test = load_data(args)
     check_fits(model, test, f"{args.dataset} test set")
     result = evaluate(model, test, "mse" if _loss_of(model, args.loss) == "mse" else "cross_entropy")
@@ -187,7 +182,7 @@ def run_predict(args) -> int:
     from ..tensor import no_grad
 
     model = load_model(args.model)
-    _default_dataset(args, model)
+    args.dataset = args.dataset or guess_dataset(model) or "digits"
     if args.image:
         side = int(round(model.sizes[0] ** 0.5))
         if side * side != model.sizes[0]:
