@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import as_tensor
 from .module import Module, Parameter
 
 
@@ -14,35 +14,35 @@ class Sigmoid(Module):
     """``σ(z) = 1/(1 + e^(−z))``: squashes each weighted sum into an activation in (0, 1)."""
 
     def forward(self, z):
-        return _tensor(z).sigmoid()
+        return as_tensor(z).sigmoid()
 
 
 class Tanh(Module):
     """``tanh(z)``: squashes into (−1, 1)."""
 
     def forward(self, z):
-        return _tensor(z).tanh()
+        return as_tensor(z).tanh()
 
 
 class ReLU(Module):
     """``max(0, z)``."""
 
     def forward(self, z):
-        return _tensor(z).relu()
+        return as_tensor(z).relu()
 
 
 class Softmax(Module):
     """``softmax`` along the last axis: outputs that are positive and sum to 1."""
 
     def forward(self, z):
-        return _tensor(z).softmax(-1)
+        return as_tensor(z).softmax(-1)
 
 
 class Identity(Module):
     """Returns its input unchanged."""
 
     def forward(self, z):
-        return _tensor(z)
+        return as_tensor(z)
 
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax,
@@ -58,16 +58,6 @@ def get_activation(spec) -> Module | None:
         cls = ACTIVATIONS[spec.lower()]
         return None if cls is Identity else cls()
     raise ValueError(f"unknown activation {spec!r}; choose one of sigmoid, tanh, relu, softmax, none")
-
-
-def _tensor(x, dtype=None) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise DTypeError(f"expected an array of numbers as input, got dtype {arr.dtype}")
-    return Tensor._make(arr.astype(dtype or (arr.dtype if arr.dtype.kind == "f" else get_default_dtype()),
-                                   copy=False), None, ())
 
 
 activation = get_activation  # the short public name: mg.nn.activation("relu")
@@ -116,7 +106,7 @@ class Linear(Module):
 
     def forward(self, x):
         w = self.weight
-        x = _tensor(x, w.data.dtype)
+        x = as_tensor(x, w.data.dtype)
         if x.data.dtype != w.data.dtype:
             raise DTypeError(f"Linear: the input is {x.data.dtype} but the weights are {w.data.dtype}; "
                              f"convert the input or build the model with dtype=np.{x.data.dtype}")
