@@ -16,7 +16,7 @@ import numpy as np
 
 from microgradnet.errors import DataError, DTypeError, ShapeError
 
-__all__ = ["Dataset", "batches", "one_hot"]
+__all__ = ["Dataset", "batches", "one_hot", "as_xy"]
 
 
 def _as_labels(y, what: str = "labels") -> np.ndarray:
@@ -218,6 +218,16 @@ class Batches:
         )
 
 
+def as_xy(data, who: str = "data") -> tuple[np.ndarray, np.ndarray]:
+    """The arrays ``(x, y)`` of a :class:`Dataset` (or anything with ``.x`` and ``.y``) or of
+    a pair ``(x, y)``; ``who`` names the caller in the error for anything else."""
+    if hasattr(data, "x") and hasattr(data, "y"):
+        return np.asarray(data.x), np.asarray(data.y)
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return np.asarray(data[0]), np.asarray(data[1])
+    raise DTypeError(f"{who}: data must be a Dataset or a pair (x, y) of arrays, got {type(data).__name__}")
+
+
 def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None,
             drop_last: bool = False) -> Batches:
     """Cut ``data`` into mini-batches ``(xb, yb)`` of ``batch_size`` samples, for a training loop.
@@ -236,15 +246,7 @@ def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None,
         raise ValueError(f"batches: batch_size must be a positive int, got {batch_size}")
     batch_size = int(batch_size)
 
-    if isinstance(data, Dataset):
-        x, y = data.x, data.y
-    elif isinstance(data, tuple | list) and len(data) == 2:
-        x, y = np.asarray(data[0]), np.asarray(data[1])
-    else:
-        raise DTypeError(
-            "batches: data must be a Dataset or a pair (x, y) of arrays, "
-            f"got {type(data).__name__}"
-        )
+    x, y = as_xy(data, "batches")
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
             f"batches: x and y need one entry per sample, got shapes {x.shape} and {y.shape}"

@@ -13,8 +13,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 
+from .data import as_xy
 from .errors import NumericalError
 from .losses import cross_entropy, squared_error
 from .tensor import no_grad
@@ -30,14 +30,6 @@ def get_loss(loss):
     if isinstance(loss, str) and loss.lower() in LOSSES:
         return LOSSES[loss.lower()]
     raise ValueError(f"unknown loss {loss!r}; choose mse (squared error) or cross_entropy")
-
-
-def _xy(data):
-    if hasattr(data, "x") and hasattr(data, "y"):
-        return data.x, data.y
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        return np.asarray(data[0]), np.asarray(data[1])
-    raise TypeError("expected a Dataset (with .x and .y) or a pair (x, y) of arrays")
 
 
 @dataclass
@@ -58,7 +50,7 @@ class Evaluation:
 def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
     """Accuracy (the largest output is the predicted class) and mean cost of ``model`` on
     ``data`` (a Dataset or ``(x, y)`` with integer labels), without building a graph."""
-    x, y = _xy(data)
+    x, y = as_xy(data, "evaluate")
     fn = get_loss(loss)
     if len(x) == 0:
         raise ValueError("evaluate: the data is empty")
@@ -117,7 +109,7 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
         except ImportError:
             step = None
     history = History()
-    x, y = _xy(train)
+    x, y = as_xy(train, "fit")
     for epoch in range(epochs):
         t0 = time.perf_counter()
         it = batches((x, y), batch_size=batch_size, shuffle=True,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write
+from ..data import as_xy
 from ..errors import ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
 
@@ -160,17 +161,11 @@ def show_digits(data, n: int = 16, image_shape=None):
     28×28 grey values". Images are white ink on black, 0 = black, 1 = white."""
     fn = "show_digits"
     n = _positive_int(n, "n", fn)
-    if hasattr(data, "x") and hasattr(data, "y"):
-        x, y = np.asarray(data.x), np.asarray(data.y)
-        classes = getattr(data, "classes", None)
-        image_shape = image_shape if image_shape is not None else getattr(data, "image_shape", None)
-        title = f"{min(n, len(y))} examples from {getattr(data, 'name', 'the data')}"
-    elif isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = np.asarray(data[0]), np.asarray(data[1])
-        classes = None
-        title = f"{min(n, len(y))} examples"
-    else:
-        raise TypeError(f"{fn}: expected a Dataset or a pair (x, y), got {type(data).__name__}")
+    x, y = as_xy(data, fn)
+    classes = getattr(data, "classes", None)
+    if image_shape is None:
+        image_shape = getattr(data, "image_shape", None)
+    title = f"{min(n, len(y))} examples" + (f" from {data.name}" if hasattr(data, "name") else "")
     if len(x) == 0:
         raise ValueError(f"{fn}: the data is empty")
     x = x.reshape(len(x), -1)
