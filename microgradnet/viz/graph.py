@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes as atomic_write
+from ..atomic import write_bytes
 from ..errors import GraphError, MicrogradnetError
 from ..tensor import Tensor, run_backward, topological_order
 
@@ -502,19 +502,19 @@ def render_graph(dot, path) -> Path:
                          ".svg, .png, .pdf or .dot")
     source = dot.source.encode("utf-8")
     if fmt in ("dot", "gv"):
-        return atomic_write(path, source)
+        return write_bytes(path, source)
     try:
         data = dot.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         dot_path = path.with_suffix(".dot")
-        atomic_write(dot_path, source)
+        write_bytes(dot_path, source)
         raise GraphvizNotFoundError(
             f"cannot render {path}: the Graphviz program 'dot' was not found; {INSTALL_GRAPHVIZ}. "
             f"The graph's source was written to {dot_path}: render it later with "
             f"'dot -T{fmt} {dot_path} -o {path}'") from None
     except graphviz.CalledProcessError as e:
         raise GraphError(f"Graphviz failed to render {path}: {e}") from None
-    return atomic_write(path, data)
+    return write_bytes(path, data)
 
 
 def svg_source(dot) -> str:
