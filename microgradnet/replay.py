@@ -65,7 +65,7 @@ import numpy as np
 
 from . import ops
 from .losses import cross_entropy, squared_error
-from .tensor import Tensor, _state, no_grad, topological_order
+from .tensor import Tensor, _own, _state, no_grad, topological_order
 
 __all__ = ["TrainStep"]
 
@@ -129,14 +129,8 @@ class _Tape:
                 if p is None:
                     old = grads[t]
                     grads[t] = pg if old is None else old + pg
-                elif p.grad is None:
-                    # a leaf's .grad never shares memory with another array (as _own does)
-                    if id(pg) in handed or pg.base is not None or not pg.flags.writeable:
-                        pg = pg.copy()
-                    handed.add(id(pg))
-                    p.grad = pg
-                else:
-                    p.grad = p.grad + pg
+                else:  # a leaf's .grad never shares memory with another array
+                    p.grad = _own(pg, handed) if p.grad is None else p.grad + pg
 
 
 
