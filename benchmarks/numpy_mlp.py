@@ -12,6 +12,7 @@ Rows are examples (a batch is ``(N, features)``), float32 throughout, σ'(z) = a
 the saved activations, in place where that is natural. No framework, no graph: this is what
 a careful person writes by hand, and what an autodiff engine's overhead is measured against.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -17,6 +17,7 @@ and without graph recording, and measures the peak memory of an epoch in a subpr
 ``--quick`` runs a tiny version (a few thousand images) for smoke tests. Timing belongs
 here, never in the unit tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,9 +59,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from numpy_mlp import NumpyMLP  # noqa: E402
+from numpy_mlp import sigmoid as np_sigmoid
+
 import microgradnet as mg  # noqa: E402
 from microgradnet.replay import TrainStep  # noqa: E402
-from numpy_mlp import NumpyMLP, sigmoid as np_sigmoid  # noqa: E402
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 LR = 3.0
@@ -71,11 +74,11 @@ ENGINES = ("microgradnet eager", "microgradnet fast", "PyTorch eager", "numpy fl
 
 # ------------------------------------------------------------------------------- setup
 
+
 def load_data(n: int | None):
     """Fashion-MNIST training images (the Debian folder) or random data of the same shape."""
     if FASHION.exists():
-        train = mg.datasets.load_fashion_mnist(root=FASHION, split="train", download=False,
-                                               progress=False)
+        train = mg.datasets.load_fashion_mnist(root=FASHION, split="train", download=False, progress=False)
         x, y, source = train.x, train.y, f"Fashion-MNIST train set ({FASHION})"
     else:
         rng = np.random.default_rng(0)
@@ -91,10 +94,14 @@ def blas_threads() -> tuple[int, str]:
     """How many threads numpy's BLAS uses, and a description of the BLAS."""
     try:
         from threadpoolctl import threadpool_info
+
         info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
         if info:
             i = info[0]
-            return int(i["num_threads"]), f"{i.get('internal_api')} {i.get('version')} ({i.get('threading_layer', '?')} threads, {i.get('architecture', '?')})"
+            return (
+                int(i["num_threads"]),
+                f"{i.get('internal_api')} {i.get('version')} ({i.get('threading_layer', '?')} threads, {i.get('architecture', '?')})",
+            )
     except ImportError:
         pass
     try:
@@ -149,6 +156,7 @@ def initial_weights(sizes, seed=0):
 # Each engine function trains one epoch over the batches given by ``order`` and returns the
 # mean cost (the engines must agree on it: a sanity check that they do the same work).
 
+
 def mg_model(weights):
     sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
     model = mg.nn.MLP(sizes, activation="sigmoid")
@@ -164,7 +172,7 @@ def epoch_mg_eager(weights, x, y, order, batch):
     total = 0.0
     t0 = time.perf_counter()
     for s in range(0, len(order), batch):
-        idx = order[s:s + batch]
+        idx = order[s : s + batch]
         cost = mg.squared_error(model(x[idx]), y[idx])
         opt.zero_grad()
         cost.backward()
@@ -180,7 +188,7 @@ def epoch_mg_fast(weights, x, y, order, batch):
     total = 0.0
     t0 = time.perf_counter()
     for s in range(0, len(order), batch):
-        idx = order[s:s + batch]
+        idx = order[s : s + batch]
         total += step(x[idx], y[idx]) * len(idx)
     return time.perf_counter() - t0, total / len(order)
 
@@ -201,7 +209,7 @@ def epoch_torch(weights, x, y, order, batch, torch):
     total = 0.0
     t0 = time.perf_counter()
     for s in range(0, len(order), batch):
-        idx = order_t[s:s + batch]
+        idx = order_t[s : s + batch]
         out = model(xt[idx])
         cost = ((out - eye[yt[idx]]) ** 2).sum() / len(idx)  # the same cost: Σ (a − y)² / N
         opt.zero_grad()
@@ -216,7 +224,7 @@ def epoch_floor(weights, x, y, order, batch):
     total = 0.0
     t0 = time.perf_counter()
     for s in range(0, len(order), batch):
-        idx = order[s:s + batch]
+        idx = order[s : s + batch]
         total += net.train_step(x[idx], y[idx], LR) * len(idx)
     return time.perf_counter() - t0, total / len(order)
 
@@ -254,6 +262,7 @@ def time_epochs(sizes, batch, x, y, repeats, engines, torch, min_seconds=MIN_SEC
 
 # ------------------------------------------------------------------------------- per-op
 
+
 def per_op(torch, quick):
     """Microseconds for one sigmoid of a (10, 16) float32 array."""
     z = np.random.default_rng(0).standard_normal((10, 16)).astype(np.float32)
@@ -283,10 +292,12 @@ def per_op(torch, quick):
 
 # ------------------------------------------------------------------------------- memory
 
+
 def memory_child(spec: dict) -> dict:
     """Run in a subprocess: one epoch of one engine, its peak memory."""
     import resource
     import tracemalloc
+
     torch = None
     if spec["engine"] == "PyTorch eager":
         torch, _ = get_torch()
@@ -305,8 +316,12 @@ def memory_child(spec: dict) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss1 = _rss_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"data_mb": (x.nbytes + y.nbytes) / 2**20, "traced_peak_mb": peak / 2**20,
-            "rss_before_mb": rss0 / 1024, "rss_peak_mb": rss1 / 1024}
+    return {
+        "data_mb": (x.nbytes + y.nbytes) / 2**20,
+        "traced_peak_mb": peak / 2**20,
+        "rss_before_mb": rss0 / 1024,
+        "rss_peak_mb": rss1 / 1024,
+    }
 
 
 def _rss_kb(field: str) -> int:
@@ -323,9 +338,12 @@ def memory(engines, n, batch, threads):
     rows = []
     for e in engines:
         spec = {"engine": e, "n": n, "batch": batch, "sizes": [784, 16, 16, 10], "threads": threads}
-        proc = subprocess.run([sys.executable, __file__, "--threads", str(threads),
-                               "--memory-child", json.dumps(spec)],
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--threads", str(threads), "--memory-child", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if proc.returncode != 0:
             rows.append((e, None, proc.stderr.strip().splitlines()[-1:] or ["failed"]))
         else:
@@ -334,6 +352,7 @@ def memory(engines, n, batch, threads):
 
 
 # ------------------------------------------------------------------------------- report
+
 
 def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
@@ -379,9 +398,13 @@ def main(argv=None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a tiny run for smoke tests")
     ap.add_argument("--out", help="also write the report (markdown) to this file")
-    ap.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                    help=f"BLAS and torch threads, the same for every engine (default {DEFAULT_THREADS}: on a "
-                         "2-core machine the fastest setting for these small matrices)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"BLAS and torch threads, the same for every engine (default {DEFAULT_THREADS}: on a "
+        "2-core machine the fastest setting for these small matrices)",
+    )
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     ap.add_argument("--repeats", type=int, help="epochs timed per engine at least (default 5, quick 1)")
@@ -395,6 +418,7 @@ def main(argv=None) -> str:
     limiter = None
     try:  # when imported rather than run, the environment variables came too late
         from threadpoolctl import threadpool_limits
+
         limiter = threadpool_limits(args.threads, user_api="blas")
     except ImportError:
         pass
@@ -410,59 +434,75 @@ def main(argv=None) -> str:
     n_main = 2000 if quick else None
     x, y, source = load_data(n_main)
     report = ["# microgradnet training speed", ""] + machine(threads, blas, torch)
-    report += [f"- data: {source}; {len(x):,} images per epoch for 784-16-16-10"
-               + (" (--quick)" if quick else ""),
-               f"- at least {repeats} timed epoch(s) per engine and setting, engines interleaved (short "
-               f"epochs repeated until each engine has {0 if quick else MIN_SECONDS:g} s of samples, "
-               f"at most {MAX_ROUNDS} rounds); medians; "
-               "sigmoid, squared error, SGD lr 3.0, float32, same initial weights and batch order",
-               "- microgradnet fast = `TrainStep` (what `fit(..., fast=True)` runs); "
-               "the floor = `benchmarks/numpy_mlp.py`"]
+    report += [
+        f"- data: {source}; {len(x):,} images per epoch for 784-16-16-10" + (" (--quick)" if quick else ""),
+        f"- at least {repeats} timed epoch(s) per engine and setting, engines interleaved (short "
+        f"epochs repeated until each engine has {0 if quick else MIN_SECONDS:g} s of samples, "
+        f"at most {MAX_ROUNDS} rounds); medians; "
+        "sigmoid, squared error, SGD lr 3.0, float32, same initial weights and batch order",
+        "- microgradnet fast = `TrainStep` (what `fit(..., fast=True)` runs); "
+        "the floor = `benchmarks/numpy_mlp.py`",
+    ]
     if torch is None:
         report.append(f"- PyTorch: {torch_note}")
     report.append("")
     print("\n".join(report), flush=True)
 
     all_results = {}
-    settings = [([784, 16, 16, 10], 10, None), ([784, 16, 16, 10], 100, None),
-                ([784, 16, 16, 10], 1000, None),
-                ([784, 100, 10], 100, 500 if quick else 30000),
-                ([784, 512, 512, 10], 100, 300 if quick else 10000)]
+    settings = [
+        ([784, 16, 16, 10], 10, None),
+        ([784, 16, 16, 10], 100, None),
+        ([784, 16, 16, 10], 1000, None),
+        ([784, 100, 10], 100, 500 if quick else 30000),
+        ([784, 512, 512, 10], 100, 300 if quick else 10000),
+    ]
     for sizes, batch, n in settings:
         xs, ys = (x, y) if n is None or n >= len(x) else (x[:n], y[:n])
         key = f"{'-'.join(map(str, sizes))}, batch {batch}"
-        res, costs, rounds = time_epochs(sizes, batch, xs, ys, repeats, engines, torch,
-                                         min_seconds=0 if quick else MIN_SECONDS)
-        note = f"{rounds} rounds" + ("" if n is None else
-                                     f"; {len(xs):,} images (fewer than a full epoch, to keep the run short)")
+        res, costs, rounds = time_epochs(
+            sizes, batch, xs, ys, repeats, engines, torch, min_seconds=0 if quick else MIN_SECONDS
+        )
+        note = f"{rounds} rounds" + (
+            "" if n is None else f"; {len(xs):,} images (fewer than a full epoch, to keep the run short)"
+        )
         all_results[key] = res
         lines = epoch_table(key, res, costs, engines, note)
         print("\n".join(lines), flush=True)
         report += lines
 
     report += target_lines(all_results)
-    lines = ["### Per-op overhead: sigmoid of a (10, 16) float32 array", "",
-             "| how | µs per call |", "|---|---:|"]
+    lines = [
+        "### Per-op overhead: sigmoid of a (10, 16) float32 array",
+        "",
+        "| how | µs per call |",
+        "|---|---:|",
+    ]
     lines += [f"| {name} | {us:.2f} |" for name, us in per_op(torch, quick)]
     report += lines + [""]
-    print("\n".join(report[-len(lines) - 1:]), flush=True)
+    print("\n".join(report[-len(lines) - 1 :]), flush=True)
 
     if not args.no_memory:
         n_mem = 2000 if quick else None
         rows = memory(engines, n_mem, 100, threads)
-        lines = ["### Peak memory of one epoch (784-16-16-10, batch 100, in a subprocess each)", "",
-                 "traced = peak of numpy/Python allocations during the epoch (tracemalloc; "
-                 "blind to PyTorch's own allocator); RSS = the process's resident memory "
-                 "(data loaded before the epoch starts; the peak mark is reset then).", "",
-                 "| engine | data (MB) | traced peak in the epoch (MB) | RSS before (MB) | RSS peak (MB) |",
-                 "|---|---:|---:|---:|---:|"]
+        lines = [
+            "### Peak memory of one epoch (784-16-16-10, batch 100, in a subprocess each)",
+            "",
+            "traced = peak of numpy/Python allocations during the epoch (tracemalloc; "
+            "blind to PyTorch's own allocator); RSS = the process's resident memory "
+            "(data loaded before the epoch starts; the peak mark is reset then).",
+            "",
+            "| engine | data (MB) | traced peak in the epoch (MB) | RSS before (MB) | RSS peak (MB) |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for e, r, err in rows:
             if r is None:
                 lines.append(f"| {e} | failed: {err[0] if err else ''} | | | |")
             else:
                 traced = "n/a (torch allocator)" if e == "PyTorch eager" else f"{r['traced_peak_mb']:.2f}"
-                lines.append(f"| {e} | {r['data_mb']:.1f} | {traced} | {r['rss_before_mb']:.0f} | "
-                             f"{r['rss_peak_mb']:.0f} |")
+                lines.append(
+                    f"| {e} | {r['data_mb']:.1f} | {traced} | {r['rss_before_mb']:.0f} | "
+                    f"{r['rss_peak_mb']:.0f} |"
+                )
         report += lines + [""]
         print("\n".join(lines + [""]), flush=True)
 

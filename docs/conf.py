@@ -7,6 +7,7 @@ Build (from the repository root):
 The tutorial and how-to pages are MyST notebooks: myst-nb runs every code cell during the
 build, so each number and picture on those pages is made by the code of that day.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-sys.path.insert(0, str(ROOT))            # the microgradnet of this checkout, not an installed one
-sys.path.insert(0, str(DOCS / "_ext"))   # our small Sphinx extensions
+sys.path.insert(0, str(ROOT))  # the microgradnet of this checkout, not an installed one
+sys.path.insert(0, str(DOCS / "_ext"))  # our small Sphinx extensions
 
 # The notebooks' kernel inherits this environment: it imports the same microgradnet, and
 # pictures render inline even where CI exports MPLBACKEND=Agg for the tests.

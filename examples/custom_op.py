@@ -5,6 +5,7 @@ the rule against finite differences.
 
     python examples/custom_op.py
 """
+
 import numpy as np
 
 import microgradnet as mg
@@ -15,14 +16,14 @@ from microgradnet.ops import Op, sigmoid_array
 class Softplus(Op):
     """softplus(z) = ln(1 + eᶻ); its derivative is the sigmoid σ(z)."""
 
-    name = "softplus"            # what the graph pictures show
+    name = "softplus"  # what the graph pictures show
     symbol = "ln(1 + eᶻ)"
-    derivatives = ("σ(z)",)      # one formula per input
+    derivatives = ("σ(z)",)  # one formula per input
     elementwise = True
 
     def forward(self, z):
-        self.saved = z                          # keep what the gradient rule needs
-        return np.logaddexp(0, z)               # ln(e⁰ + eᶻ), computed without overflow
+        self.saved = z  # keep what the gradient rule needs
+        return np.logaddexp(0, z)  # ln(e⁰ + eᶻ), computed without overflow
 
     def backward(self, g, needs):
         return (g * sigmoid_array(self.saved),)  # chain rule: upstream · local derivative

@@ -1,7 +1,8 @@
 """Two interleaving half-moons: a ReLU network with cross-entropy learns a curved boundary.
 
-    python examples/moons.py [--plot moons.png]
+python examples/moons.py [--plot moons.png]
 """
+
 import argparse
 
 import numpy as np
@@ -19,9 +20,7 @@ def make_moons(n, noise=0.15, seed=0):
     rng = np.random.default_rng(seed)
     t = rng.uniform(0, np.pi, n)
     label = rng.integers(0, 2, n)
-    x = np.where(label[:, None] == 0,
-                 np.c_[np.cos(t), np.sin(t)],
-                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    x = np.where(label[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
     return (x + rng.normal(0, noise, x.shape)).astype(np.float32), label
 
 
@@ -32,8 +31,16 @@ test = mg.data.Dataset(x[500:], y[500:], name="moons-test")
 # Raw scores out (no output activation): cross_entropy applies the softmax itself.
 model = mg.nn.MLP([2, 16, 16, 2], activation="relu", output_activation=None, seed=0)
 opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-history = mg.fit(model, train, epochs=args.epochs, batch_size=20, loss="cross_entropy",
-                 optimizer=opt, test=test, progress=False)
+history = mg.fit(
+    model,
+    train,
+    epochs=args.epochs,
+    batch_size=20,
+    loss="cross_entropy",
+    optimizer=opt,
+    test=test,
+    progress=False,
+)
 print(f"cost {history.cost[0]:.3f} -> {history.cost[-1]:.3f}")
 print("test:", mg.evaluate(model, test, loss="cross_entropy"))
 

@@ -7,6 +7,7 @@ One network, three engines: microgradnet trains it for a few epochs on the embed
 digits, PyTorch carries on from exactly those weights, and the result is written as ONNX
 and answered by onnxruntime. The accuracy is printed at each stage.
 """
+
 import argparse
 import tempfile
 from pathlib import Path
@@ -26,10 +27,12 @@ try:
     import onnxruntime as ort
     import torch
 except ImportError as e:
-    raise SystemExit(f'this example needs PyTorch and onnxruntime: pip install "microgradnet[torch,onnx]" ({e})')
+    raise SystemExit(
+        f'this example needs PyTorch and onnxruntime: pip install "microgradnet[torch,onnx]" ({e})'
+    ) from None
 
-train, test = mg.datasets.load_digits()          # 1,437 / 360 images of 8x8 = 64 pixels
-y_train = mg.data.one_hot(train.y, 10)           # the wanted outputs: 1 for the right digit
+train, test = mg.datasets.load_digits()  # 1,437 / 360 images of 8x8 = 64 pixels
+y_train = mg.data.one_hot(train.y, 10)  # the wanted outputs: 1 for the right digit
 
 
 def accuracy(outputs):
@@ -50,13 +53,13 @@ with mg.no_grad():
 
 # 2. PyTorch: the same weights (transposed to torch's (out, in) layout), the same cost and
 #    optimizer, now written in torch. From here on every torch tool applies.
-net = export.to_torch(model)                     # Sequential(Linear, Sigmoid, Linear, Sigmoid)
+net = export.to_torch(model)  # Sequential(Linear, Sigmoid, Linear, Sigmoid)
 print("  parameter names:", ", ".join(f"{a} -> {b}" for a, b in export.name_map(model).items()))
-torch.set_num_threads(1)                         # a network this small runs fastest on one thread
+torch.set_num_threads(1)  # a network this small runs fastest on one thread
 topt = torch.optim.SGD(net.parameters(), lr=3.0)
 x_all, y_all = torch.from_numpy(train.x), torch.from_numpy(y_train)
 g = torch.Generator().manual_seed(0)
-for epoch in range(args.torch_epochs):
+for _epoch in range(args.torch_epochs):
     for idx in torch.randperm(len(x_all), generator=g).split(10):
         cost = ((net(x_all[idx]) - y_all[idx]) ** 2).sum(1).mean()
         topt.zero_grad()
@@ -72,6 +75,6 @@ back = export.from_torch(net)
 with tempfile.TemporaryDirectory() as tmp:
     path = export.to_onnx(back, args.out or Path(tmp) / "digits.onnx", test.x[:1])
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-served = session.run(None, {"input": test.x})[0]   # all 360 test images in one batch
+served = session.run(None, {"input": test.x})[0]  # all 360 test images in one batch
 print(f"onnxruntime ({path.name}):  test accuracy {accuracy(served):.1%}")
 print(f"  largest difference from PyTorch's outputs: {np.abs(served - torch_out).max():.1e}")

@@ -1,7 +1,8 @@
 """XOR: the smallest problem a single neuron cannot solve, and two hidden neurons can.
 
-    python examples/xor.py
+python examples/xor.py
 """
+
 import argparse
 
 import numpy as np
@@ -22,10 +23,10 @@ model = mg.nn.MLP([2, 3, 1], activation="sigmoid", dtype=np.float64, seed=args.s
 opt = mg.optim.SGD(model.parameters(), lr=5.0)
 
 for step in range(args.steps + 1):
-    cost = mg.squared_error(model(x), y)   # (1/4) Σ (a − y)² over the four examples
+    cost = mg.squared_error(model(x), y)  # (1/4) Σ (a − y)² over the four examples
     opt.zero_grad()
-    cost.backward()                        # ∂C/∂w for every weight and bias
-    opt.step()                             # w ← w − lr · ∂C/∂w
+    cost.backward()  # ∂C/∂w for every weight and bias
+    opt.step()  # w ← w − lr · ∂C/∂w
     if step % (args.steps // 4) == 0:
         print(f"step {step:5d}  cost {cost.item():.5f}")
 

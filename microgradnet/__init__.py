@@ -4,29 +4,93 @@ A :class:`Tensor` records every op applied to it; ``backward()`` walks that grap
 reverse, applying the chain rule node by node. On top: ``nn`` (layers, ``MLP``), ``optim``
 (``SGD``, ``Adam``), ``data`` and ``datasets``, the pictures in ``viz``, and ``export``.
 """
-from . import nn, ops, optim
-from .errors import (DataError, DTypeError, GraphError, MicrogradnetError, ModelFileError,
-                     NumericalError, ShapeError)
-from .functional import (add_bias, exp, log, log_softmax, matmul, mean, relu, reshape, sigmoid,
-                         softmax, sum, tanh, transpose)
+
+from . import data, datasets, export, nn, ops, optim, viz  # noqa: E402  (they import the engine above)
+from .errors import (
+    DataError,
+    DTypeError,
+    GraphError,
+    MicrogradnetError,
+    ModelFileError,
+    NumericalError,
+    ShapeError,
+)
+from .functional import (
+    add_bias,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    mean,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sum,
+    tanh,
+    transpose,
+)
 from .gradcheck import GradcheckResult, gradcheck
 from .losses import cross_entropy, squared_error
-from .tensor import (Tensor, as_tensor, enable_grad, get_default_dtype, is_grad_enabled, no_grad,
-                     set_default_dtype, tensor)
-
 from .serialize import load, save
+from .tensor import (
+    Tensor,
+    as_tensor,
+    enable_grad,
+    get_default_dtype,
+    is_grad_enabled,
+    no_grad,
+    set_default_dtype,
+    tensor,
+)
 from .training import Evaluation, History, evaluate, fit
-
-from . import data, datasets, export, viz  # noqa: E402  (they import the engine above)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "is_grad_enabled",
-    "get_default_dtype", "set_default_dtype", "gradcheck", "GradcheckResult",
-    "matmul", "add_bias", "exp", "log", "sigmoid", "tanh", "relu", "softmax", "log_softmax",
-    "sum", "mean", "reshape", "transpose", "squared_error", "cross_entropy", "ops",
-    "nn", "optim", "data", "datasets", "viz", "export", "evaluate", "fit", "Evaluation", "History", "save", "load",
-    "MicrogradnetError", "ShapeError", "DTypeError", "GraphError", "DataError", "ModelFileError",
+    "Tensor",
+    "tensor",
+    "as_tensor",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "get_default_dtype",
+    "set_default_dtype",
+    "gradcheck",
+    "GradcheckResult",
+    "matmul",
+    "add_bias",
+    "exp",
+    "log",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "softmax",
+    "log_softmax",
+    "sum",
+    "mean",
+    "reshape",
+    "transpose",
+    "squared_error",
+    "cross_entropy",
+    "ops",
+    "nn",
+    "optim",
+    "data",
+    "datasets",
+    "viz",
+    "export",
+    "evaluate",
+    "fit",
+    "Evaluation",
+    "History",
+    "save",
+    "load",
+    "MicrogradnetError",
+    "ShapeError",
+    "DTypeError",
+    "GraphError",
+    "DataError",
+    "ModelFileError",
     "NumericalError",
 ]

@@ -5,6 +5,7 @@ Every file microgradnet writes (models, exports, pictures, pages, downloads) goe
 over the target only when writing succeeded. On any failure, an interrupt included, the
 temporary file is removed and the target is left as it was.
 """
+
 from __future__ import annotations
 
 import contextlib

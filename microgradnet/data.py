@@ -84,9 +84,7 @@ class Dataset:
             classes = [str(k) for k in range(top)]
         else:
             if isinstance(classes, str) or not isinstance(classes, Sequence | np.ndarray):
-                raise DTypeError(
-                    f"Dataset {name!r}: classes must be a list of class names, got {classes!r}"
-                )
+                raise DTypeError(f"Dataset {name!r}: classes must be a list of class names, got {classes!r}")
             classes = [str(c) for c in classes]
         if len(y):
             low, high = int(y.min()), int(y.max())
@@ -127,8 +125,7 @@ class Dataset:
         if idx.dtype == np.bool_:
             if idx.shape != (len(self),):
                 raise ShapeError(
-                    f"Dataset {self.name!r}: a boolean mask must have shape ({len(self)},), "
-                    f"got {idx.shape}"
+                    f"Dataset {self.name!r}: a boolean mask must have shape ({len(self)},), got {idx.shape}"
                 )
         elif not np.issubdtype(idx.dtype, np.integer) and idx.size:
             raise DTypeError(
@@ -136,9 +133,7 @@ class Dataset:
                 f"mask, not {type(index).__name__} of dtype {idx.dtype}"
             )
         elif idx.ndim != 1:
-            raise ShapeError(
-                f"Dataset {self.name!r}: an index array must be 1-D, got shape {idx.shape}"
-            )
+            raise ShapeError(f"Dataset {self.name!r}: an index array must be 1-D, got shape {idx.shape}")
         else:
             idx = idx.astype(np.intp, copy=False)
         return self._like(self.x[idx], self.y[idx])
@@ -187,8 +182,7 @@ class Batches:
     generator seeded once, so a whole run of epochs repeats exactly for the same seed.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
-                 seed, drop_last: bool):
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed, drop_last: bool):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
@@ -205,11 +199,11 @@ class Batches:
         if self._rng is not None:
             order = self._rng.permutation(n)
             for start in range(0, stop, size):
-                idx = order[start:start + size]
+                idx = order[start : start + size]
                 yield self.x[idx], self.y[idx]
         else:
             for start in range(0, stop, size):
-                yield self.x[start:start + size], self.y[start:start + size]
+                yield self.x[start : start + size], self.y[start : start + size]
 
     def __repr__(self) -> str:
         return (
@@ -228,8 +222,7 @@ def as_xy(data, who: str = "data") -> tuple[np.ndarray, np.ndarray]:
     raise DTypeError(f"{who}: data must be a Dataset or a pair (x, y) of arrays, got {type(data).__name__}")
 
 
-def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None,
-            drop_last: bool = False) -> Batches:
+def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None, drop_last: bool = False) -> Batches:
     """Cut ``data`` into mini-batches ``(xb, yb)`` of ``batch_size`` samples, for a training loop.
 
     ``data`` is a :class:`Dataset` or a pair ``(x, y)`` of arrays with the same first
@@ -248,9 +241,7 @@ def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None,
 
     x, y = as_xy(data, "batches")
     if x.ndim == 0 or y.ndim == 0:
-        raise ShapeError(
-            f"batches: x and y need one entry per sample, got shapes {x.shape} and {y.shape}"
-        )
+        raise ShapeError(f"batches: x and y need one entry per sample, got shapes {x.shape} and {y.shape}")
     if len(x) != len(y):
         raise ShapeError(
             f"batches: x has {len(x)} samples but y has {len(y)}; they must have the same length"

@@ -2,6 +2,7 @@
 
 Each takes Tensors, numpy arrays or numbers and returns a Tensor.
 """
+
 from __future__ import annotations
 
 from . import ops
@@ -74,5 +75,20 @@ def transpose(x, *axes) -> Tensor:
     return as_tensor(x).transpose(*axes)
 
 
-__all__ = ["matmul", "add_bias", "exp", "log", "sigmoid", "tanh", "relu", "softmax",
-           "log_softmax", "sum", "mean", "reshape", "transpose", "apply", "ops"]
+__all__ = [
+    "matmul",
+    "add_bias",
+    "exp",
+    "log",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "softmax",
+    "log_softmax",
+    "sum",
+    "mean",
+    "reshape",
+    "transpose",
+    "apply",
+    "ops",
+]

@@ -4,6 +4,7 @@ For each input number ``x_i`` the central difference ``(f(x + ε·e_i) − f(x �
 approximates ``∂f/∂x_i``; ``backward()`` must agree with it. Everything runs in float64,
 where the approximation is good to about ``ε²``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,17 +33,28 @@ class GradcheckResult:
 
     def __str__(self):
         head = "gradcheck passed" if self.ok else "gradcheck FAILED"
-        s = f"{head}: {self.checked} values checked, max abs error {self.max_abs_error:.3g}, " \
+        s = (
+            f"{head}: {self.checked} values checked, max abs error {self.max_abs_error:.3g}, "
             f"max rel error {self.max_rel_error:.3g}"
+        )
         if self.worst:
             w = self.worst
-            s += (f"; worst at input {w['input']} ({w['name']}) index {w['index']}: "
-                  f"backward {w['analytic']:.10g} vs finite difference {w['numeric']:.10g}")
+            s += (
+                f"; worst at input {w['input']} ({w['name']}) index {w['index']}: "
+                f"backward {w['analytic']:.10g} vs finite difference {w['numeric']:.10g}"
+            )
         return s
 
 
-def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
-              seed: int = 0, raise_on_failure: bool = False) -> GradcheckResult:
+def gradcheck(
+    fn,
+    *inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    raise_on_failure: bool = False,
+) -> GradcheckResult:
     """Compare ``backward()`` of ``fn(*inputs)`` with central finite differences in float64.
 
     ``inputs`` are Tensors (those with ``requires_grad=True`` are checked) or arrays (all
@@ -97,8 +109,14 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 
                 ok = False
             if err > worst_abs or (bad and not worst.get("bad")):
                 worst_abs = max(worst_abs, err)
-                worst = {"input": k, "name": t.name, "index": tuple(int(j) for j in np.unravel_index(i, t.shape)),
-                         "analytic": a, "numeric": numeric, "bad": bad}
+                worst = {
+                    "input": k,
+                    "name": t.name,
+                    "index": tuple(int(j) for j in np.unravel_index(i, t.shape)),
+                    "analytic": a,
+                    "numeric": numeric,
+                    "bad": bad,
+                }
             worst_rel = max(worst_rel, rel if err > atol else 0.0)
     result = GradcheckResult(ok, worst_abs, worst_rel, worst, checked)
     if raise_on_failure and not ok:

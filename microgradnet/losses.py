@@ -4,6 +4,7 @@ Both take the network's output and a target given as integer class labels ``(N,)
 one-hot (or any) target rows ``(N, C)``, and both average over the batch, so the gradient
 — and the learning rate that suits it — does not grow with the batch size.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,11 +23,15 @@ def _labels(target, n_classes: int, n: int | None, fn: str) -> np.ndarray | None
         return None
     expect = () if n is None else (n,)
     if arr.shape != expect:
-        raise ShapeError(f"{fn}: {'a single label' if n is None else f'{n} labels'} expected for output "
-                         f"of this shape, got labels of shape {arr.shape}")
+        raise ShapeError(
+            f"{fn}: {'a single label' if n is None else f'{n} labels'} expected for output "
+            f"of this shape, got labels of shape {arr.shape}"
+        )
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ValueError(f"{fn}: labels must lie in 0..{n_classes - 1} (the output has {n_classes} values "
-                         f"per example), found {int(arr.min() if arr.min() < 0 else arr.max())}")
+        raise ValueError(
+            f"{fn}: labels must lie in 0..{n_classes - 1} (the output has {n_classes} values "
+            f"per example), found {int(arr.min() if arr.min() < 0 else arr.max())}"
+        )
     return arr.astype(np.int64, copy=False)
 
 
@@ -36,8 +41,10 @@ def _check_finite(cost: Tensor, fn: str, *arrays) -> Tensor:
             bad = ~np.isfinite(a)
             if bad.any():
                 where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise NumericalError(f"{fn}: the {what} holds {a[where]} at index {where}: the cost "
-                                     "cannot be computed (a learning rate too large makes weights blow up)")
+                raise NumericalError(
+                    f"{fn}: the {what} holds {a[where]} at index {where}: the cost "
+                    "cannot be computed (a learning rate too large makes weights blow up)"
+                )
     return cost
 
 
@@ -66,8 +73,10 @@ def squared_error(output, target) -> Tensor:
     else:
         y = a._const(target)
     if y.shape != a.shape:
-        raise ShapeError(f"squared_error: output {a.shape} and target {y.shape} differ in shape "
-                         "(give one target row per output row, or integer labels)")
+        raise ShapeError(
+            f"squared_error: output {a.shape} and target {y.shape} differ in shape "
+            "(give one target row per output row, or integer labels)"
+        )
     return _check_finite(apply(ops.SquaredError(), a, y), "squared_error", a.data, y.data)
 
 
@@ -88,8 +97,10 @@ def cross_entropy(logits, target) -> Tensor:
             raise DTypeError(f"cross_entropy: target must be labels or numbers, got dtype {t.dtype}")
         t = t.astype(z.dtype, copy=False)
         if t.shape != z.shape:
-            raise ShapeError(f"cross_entropy: logits {z.shape} and target {t.shape} differ in shape "
-                             "(give integer labels or one row of probabilities per example)")
+            raise ShapeError(
+                f"cross_entropy: logits {z.shape} and target {t.shape} differ in shape "
+                "(give integer labels or one row of probabilities per example)"
+            )
     else:
         t = labels
     cost = apply(ops.CrossEntropy(t), z)

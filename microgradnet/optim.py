@@ -6,6 +6,7 @@ Nielsen's book writes the update as ``w → w − (η/m) Σ ∂C_x/∂w`` with t
 ``C_x = ½‖y − a‖²``; our ``squared_error`` has no ½, so its gradient is twice his, and his
 η is our ``2·lr`` (his η = 3.0 is ``lr=1.5`` here; the same network trains well with either).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -59,8 +60,10 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """The optimizer's settings and per-parameter buffers (copies)."""
-        return {"settings": dict(self._settings()),
-                "buffers": {k: [None if b is None else b.copy() for b in v] for k, v in self._buffers().items()}}
+        return {
+            "settings": dict(self._settings()),
+            "buffers": {k: [None if b is None else b.copy() for b in v] for k, v in self._buffers().items()},
+        }
 
     def _settings(self):
         return {}
@@ -118,14 +121,17 @@ class Adam(Optimizer):
     """Adam: SGD with a per-parameter step size from running averages of the gradient
     (``m``) and of its square (``v``), bias-corrected: ``w ← w − lr·m̂/(√v̂ + eps)``."""
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+    ):
         super().__init__(params, "Adam")
         self.lr = _check_number("Adam", "lr", lr, low_open=True)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
-        self.betas = (_check_number("Adam", "betas[0]", betas[0], high=1.0),
-                      _check_number("Adam", "betas[1]", betas[1], high=1.0))
+        self.betas = (
+            _check_number("Adam", "betas[0]", betas[0], high=1.0),
+            _check_number("Adam", "betas[1]", betas[1], high=1.0),
+        )
         self.eps = _check_number("Adam", "eps", eps, low_open=True)
         self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
         self.m = [None] * len(self.params)
@@ -136,7 +142,7 @@ class Adam(Optimizer):
         """One Adam step for every parameter that has a gradient."""
         self.t += 1
         b1, b2 = self.betas
-        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
@@ -154,8 +160,13 @@ class Adam(Optimizer):
             p.data -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
 
     def _settings(self):
-        return {"lr": self.lr, "betas": self.betas, "eps": self.eps,
-                "weight_decay": self.weight_decay, "t": self.t}
+        return {
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "t": self.t,
+        }
 
     def _buffers(self):
         return {"m": self.m, "v": self.v}

@@ -1,4 +1,5 @@
 """A small progress bar for long loops: tqdm when it is installed, a plain one otherwise."""
+
 from __future__ import annotations
 
 import sys
@@ -41,8 +42,10 @@ class _PlainBar:
             frac = self.n / self.total
             fill = int(20 * frac)
             eta = elapsed / frac - elapsed if frac else 0
-            line = (f"{self.desc} {frac:4.0%} |{'█' * fill}{' ' * (20 - fill)}| {self.n}/{self.total} "
-                    f"[{elapsed:4.1f}s<{eta:4.1f}s] {self.postfix}")
+            line = (
+                f"{self.desc} {frac:4.0%} |{'█' * fill}{' ' * (20 - fill)}| {self.n}/{self.total} "
+                f"[{elapsed:4.1f}s<{eta:4.1f}s] {self.postfix}"
+            )
         else:
             line = f"{self.desc} {self.n} [{elapsed:4.1f}s] {self.postfix}"
         self.file.write("\r" + line[:150].ljust(80))

@@ -57,6 +57,7 @@ Usage (``fit(..., fast=True)`` does this for you)::
     for xb, yb in batches(train, 10, shuffle=True, seed=0):
         cost = step(xb, yb)          # a Python float
 """
+
 from __future__ import annotations
 
 import math
@@ -81,9 +82,24 @@ class _Tape:
     inputs that need a gradient.
     """
 
-    __slots__ = ("forward", "backward", "template", "nslots", "x_slot", "target_slot",
-                 "out_slot", "cost_slot", "params", "loss_op", "n_classes", "out_dtype",
-                 "label_shape", "eye", "seed", "checked")
+    __slots__ = (
+        "forward",
+        "backward",
+        "template",
+        "nslots",
+        "x_slot",
+        "target_slot",
+        "out_slot",
+        "cost_slot",
+        "params",
+        "loss_op",
+        "n_classes",
+        "out_dtype",
+        "label_shape",
+        "eye",
+        "seed",
+        "checked",
+    )
 
     def run(self, x, target):
         """Replay forward and backward on ``x``; return ``(cost, output, leaf grads)``."""
@@ -131,7 +147,6 @@ class _Tape:
                     grads[t] = pg if old is None else old + pg
                 else:  # a leaf's .grad never shares memory with another array
                     p.grad = _own(pg, handed) if p.grad is None else p.grad + pg
-
 
 
 class _Layer:
@@ -226,6 +241,7 @@ def _chain_layers(cost: Tensor, xt: Tensor, out: Tensor, n_ops: int):
         return None  # some other op hangs off the chain
     return layers[::-1]
 
+
 class TrainStep:
     """One training step — cost, backward, optimizer step — that replays a recorded tape.
 
@@ -240,6 +256,7 @@ class TrainStep:
     def __init__(self, model, loss_fn, optimizer, verify: bool = True):
         if isinstance(loss_fn, str):
             from .training import get_loss
+
             loss_fn = get_loss(loss_fn)
         self.model = model
         self.loss_fn = loss_fn
@@ -376,8 +393,12 @@ class TrainStep:
             ref = self.model(xb)
             ref_cost = float(self.loss_fn(ref, yb).data)
         ref = ref.data if isinstance(ref, Tensor) else np.asarray(ref)
-        return (ref.shape == out.shape and ref.dtype == out.dtype
-                and np.array_equal(ref, out, equal_nan=True) and ref_cost == c)
+        return (
+            ref.shape == out.shape
+            and ref.dtype == out.dtype
+            and np.array_equal(ref, out, equal_nan=True)
+            and ref_cost == c
+        )
 
 
 def _snapshot(model, optimizer):

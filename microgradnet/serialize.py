@@ -4,6 +4,7 @@ No pickle either way: a model file from anyone is only arrays of numbers and one
 Writing goes to a temporary file beside the target, renamed into place at the end, so an
 interrupted save never leaves a half-written model.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ FORMAT = "microgradnet-model-1"
 def save(model, path) -> Path:
     """Write ``model`` (an ``MLP``) to ``path`` (``.npz``), atomically. Returns the path."""
     if not hasattr(model, "config"):
-        raise TypeError(f"save: can only save models that describe themselves (MLP), not {type(model).__name__}")
+        raise TypeError(
+            f"save: can only save models that describe themselves (MLP), not {type(model).__name__}"
+        )
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
@@ -49,7 +52,15 @@ def read_config(path) -> tuple[dict, dict]:
             raise ValueError("it holds a single array (.npy), not named arrays")
         with z:
             arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError, OSError, EOFError) as e:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        OSError,
+        EOFError,
+    ) as e:
         raise ModelFileError(f"{path}: not a microgradnet model file (.npz): {e}") from None
     if "__config__" not in arrays:
         raise ModelFileError(f"{path}: an .npz file but not a microgradnet model (no architecture inside)")
@@ -58,7 +69,9 @@ def read_config(path) -> tuple[dict, dict]:
     except json.JSONDecodeError as e:
         raise ModelFileError(f"{path}: the architecture record is damaged: {e}") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: unknown model format {config.get('format') if isinstance(config, dict) else config!r}")
+        raise ModelFileError(
+            f"{path}: unknown model format {config.get('format') if isinstance(config, dict) else config!r}"
+        )
     return config, arrays
 
 
@@ -70,8 +83,12 @@ def load(path):
     if config.get("kind") != "MLP":
         raise ModelFileError(f"{path}: model kind {config.get('kind')!r} is not supported")
     try:
-        model = MLP(config["sizes"], activation=config["activation"],
-                    output_activation=config["output_activation"], dtype=np.dtype(config["dtype"]))
+        model = MLP(
+            config["sizes"],
+            activation=config["activation"],
+            output_activation=config["output_activation"],
+            dtype=np.dtype(config["dtype"]),
+        )
     except (KeyError, ValueError, TypeError) as e:
         raise ModelFileError(f"{path}: the architecture record is invalid: {e}") from None
     try:

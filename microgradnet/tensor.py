@@ -6,6 +6,7 @@ back to the inputs and applies the chain rule at each one:
 
     ∂C/∂input = ∂C/∂output · ∂output/∂input      (summed over every use of the input)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -77,7 +78,9 @@ def _as_array(data, dtype=None) -> np.ndarray:
         try:
             arr = np.asarray(data)
         except (ValueError, TypeError) as e:
-            raise DTypeError(f"Tensor: cannot make an array of numbers from {type(data).__name__}: {e}") from None
+            raise DTypeError(
+                f"Tensor: cannot make an array of numbers from {type(data).__name__}: {e}"
+            ) from None
     if dtype is not None:
         d = np.dtype(dtype)
         if d not in _FLOATS:
@@ -87,8 +90,10 @@ def _as_array(data, dtype=None) -> np.ndarray:
     elif arr.dtype.kind in "fiub":
         d = _state["dtype"]
     else:
-        raise DTypeError(f"Tensor: expected numbers, got an array of dtype {arr.dtype} "
-                         f"({type(data).__name__}); convert it to a float array first")
+        raise DTypeError(
+            f"Tensor: expected numbers, got an array of dtype {arr.dtype} "
+            f"({type(data).__name__}); convert it to a float array first"
+        )
     if arr.dtype.kind not in "fiub":
         raise DTypeError(f"Tensor: expected numbers, got an array of dtype {arr.dtype}")
     return arr.astype(d, copy=False)
@@ -144,8 +149,9 @@ class Tensor:
     size = property(lambda self: self.data.size, doc="The number of values.")
     op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
     inputs = property(lambda self: self._prev, doc="The tensors this one was computed from.")
-    is_leaf = property(lambda self: self._op is None,
-                       doc="True for tensors made by the user rather than by an op.")
+    is_leaf = property(
+        lambda self: self._op is None, doc="True for tensors made by the user rather than by an op."
+    )
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -153,8 +159,7 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self):
-        body = np.array2string(self.data, precision=4, separator=", ", threshold=20,
-                               prefix="Tensor(")
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, prefix="Tensor(")
         extra = [f"dtype={self.data.dtype}"]
         if self._op is not None:
             extra.append(f"op={self._op.describe()}")
@@ -171,24 +176,26 @@ class Tensor:
     def item(self) -> float:
         """The single value of a one-element tensor as a Python float."""
         if self.data.size != 1:
-            raise ShapeError(f"item: only a tensor with one value has an item, this one has shape {self.shape}")
+            raise ShapeError(
+                f"item: only a tensor with one value has an item, this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def __float__(self):
         return float(self.item())
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same values, cut from the graph: a leaf that does not require grad."""
         return Tensor._make(self.data, None, ())
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         """Mark a leaf as needing a gradient (in place); returns the tensor."""
         if self._op is not None and not flag:
             raise GraphError("requires_grad_: only a leaf can stop requiring grad; use detach()")
         self.requires_grad = bool(flag)
         return self
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> Tensor:
         """Keep this intermediate tensor's gradient in ``.grad`` after ``backward()``."""
         self._retain = True
         return self
@@ -198,7 +205,7 @@ class Tensor:
         self.grad = None
 
     # ----- applying ops -----------------------------------------------------------------
-    def _const(self, x) -> "Tensor":
+    def _const(self, x) -> Tensor:
         """A number or array that meets this tensor becomes a constant of *this* dtype."""
         if isinstance(x, Tensor):
             return x
@@ -207,8 +214,9 @@ class Tensor:
             if arr.dtype.kind not in "fiub":
                 raise DTypeError(f"cannot combine a tensor with an array of dtype {arr.dtype}")
             return Tensor._make(arr.astype(self.data.dtype, copy=False), None, ())
-        raise DTypeError(f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, "
-                         "a number or a numpy array")
+        raise DTypeError(
+            f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, a number or a numpy array"
+        )
 
     def __add__(self, other):
         other = self._const(other)
@@ -223,7 +231,7 @@ class Tensor:
     def __radd__(self, other):
         return self._const(other).__add__(self)
 
-    def add_bias(self, b) -> "Tensor":
+    def add_bias(self, b) -> Tensor:
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
         return apply(ops.AddBias(), self, self._const(b))
 
@@ -247,13 +255,15 @@ class Tensor:
 
     def __pow__(self, p):
         if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
-            raise DTypeError("pow: the exponent must be a number (x ** 2); for a tensor "
-                             "exponent write exp(p * log(x))")
+            raise DTypeError(
+                "pow: the exponent must be a number (x ** 2); for a tensor exponent write exp(p * log(x))"
+            )
         return apply(ops.Pow(p), self)
 
     def __rpow__(self, base):
-        raise DTypeError("pow: a tensor exponent is not supported; for base ** x write "
-                         "(x * math.log(base)).exp()")
+        raise DTypeError(
+            "pow: a tensor exponent is not supported; for base ** x write (x * math.log(base)).exp()"
+        )
 
     def __neg__(self):
         return apply(ops.Neg(), self)
@@ -272,21 +282,21 @@ class Tensor:
             raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
         return apply(ops.GetItem(index), self)
 
-    def sum(self, axis=None, keepdims=False) -> "Tensor":
+    def sum(self, axis=None, keepdims=False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
         return apply(ops.Sum(axis, keepdims), self)
 
-    def mean(self, axis=None, keepdims=False) -> "Tensor":
+    def mean(self, axis=None, keepdims=False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
         return apply(ops.Mean(axis, keepdims), self)
 
-    def reshape(self, *shape) -> "Tensor":
+    def reshape(self, *shape) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.Reshape(shape), self)
 
-    def transpose(self, *axes) -> "Tensor":
+    def transpose(self, *axes) -> Tensor:
         """Reverse the axes, or permute them as given."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
@@ -294,31 +304,31 @@ class Tensor:
 
     T = property(lambda self: self.transpose(), doc="The transpose (axes reversed).")
 
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         """``e^x`` elementwise."""
         return apply(ops.Exp(), self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         """Natural log elementwise (all values must be > 0)."""
         return apply(ops.Log(), self)
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         """``σ(z) = 1/(1 + e^(−z))`` elementwise."""
         return apply(ops.Sigmoid(), self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         """``tanh(z)`` elementwise."""
         return apply(ops.Tanh(), self)
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         """``max(0, z)`` elementwise."""
         return apply(ops.ReLU(), self)
 
-    def softmax(self, axis=-1) -> "Tensor":
+    def softmax(self, axis=-1) -> Tensor:
         """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
         return apply(ops.Softmax(axis), self)
 
-    def log_softmax(self, axis=-1) -> "Tensor":
+    def log_softmax(self, axis=-1) -> Tensor:
         """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
         return apply(ops.LogSoftmax(axis), self)
 
@@ -333,18 +343,25 @@ class Tensor:
         gradient in its ``.grad`` (the pictures use that).
         """
         if not self.requires_grad:
-            raise GraphError("backward: this tensor does not require grad: none of the tensors it was "
-                             "computed from has requires_grad=True (or it was made under no_grad())")
+            raise GraphError(
+                "backward: this tensor does not require grad: none of the tensors it was "
+                "computed from has requires_grad=True (or it was made under no_grad())"
+            )
         if gradient is None:
             if self.data.size != 1:
-                raise GraphError(f"backward: the tensor has shape {self.shape}, not a single value; pass "
-                                 "gradient= (an array of that shape), or reduce it first, e.g. .sum()")
+                raise GraphError(
+                    f"backward: the tensor has shape {self.shape}, not a single value; pass "
+                    "gradient= (an array of that shape), or reduce it first, e.g. .sum()"
+                )
             seed = np.ones_like(self.data)
         else:
-            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
-                            dtype=self.data.dtype, copy=True)
+            seed = np.array(
+                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype, copy=True
+            )
             if seed.shape != self.data.shape:
-                raise ShapeError(f"backward: gradient has shape {seed.shape} but the tensor has shape {self.shape}")
+                raise ShapeError(
+                    f"backward: gradient has shape {seed.shape} but the tensor has shape {self.shape}"
+                )
         if self._op is None:  # a leaf: ∂x/∂x is the seed itself (there is no graph to walk)
             self.grad = seed if self.grad is None else self.grad + seed
             return
@@ -428,7 +445,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
         if op.saved is None:
             raise GraphError(
                 f"backward: the graph through '{op.name}' was already used by a backward() and its "
-                "buffers released; call the first backward(retain_graph=True) to go through it again")
+                "buffers released; call the first backward(retain_graph=True) to go through it again"
+            )
         if accumulate and (keep_grads or node._retain):
             node.grad = _own(g, handed) if node.grad is None else node.grad + g
         prev = node._prev

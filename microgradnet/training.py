@@ -7,20 +7,24 @@
             cost = loss(model(xb), yb)
             opt.zero_grad(); cost.backward(); opt.step()
 """
+
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass, field
 
-
 from .data import as_xy
 from .errors import NumericalError
 from .losses import cross_entropy, squared_error
 from .tensor import no_grad
 
-LOSSES = {"mse": squared_error, "squared_error": squared_error,
-          "cross_entropy": cross_entropy, "cross-entropy": cross_entropy}
+LOSSES = {
+    "mse": squared_error,
+    "squared_error": squared_error,
+    "cross_entropy": cross_entropy,
+    "cross-entropy": cross_entropy,
+}
 
 
 def get_loss(loss):
@@ -44,7 +48,9 @@ class Evaluation:
         return iter((self.accuracy, self.cost))
 
     def __str__(self):
-        return f"accuracy {self.accuracy:.2%} ({round(self.accuracy * self.n)}/{self.n}), cost {self.cost:.4f}"
+        return (
+            f"accuracy {self.accuracy:.2%} ({round(self.accuracy * self.n)}/{self.n}), cost {self.cost:.4f}"
+        )
 
 
 def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
@@ -58,7 +64,7 @@ def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
     total_cost = 0.0
     with no_grad():
         for i in range(0, len(x), batch_size):
-            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            xb, yb = x[i : i + batch_size], y[i : i + batch_size]
             out = model(xb)
             correct += int((out.data.argmax(axis=-1) == yb).sum())
             total_cost += float(fn(out, yb).data) * len(xb)
@@ -82,9 +88,20 @@ class History:
         return {k: list(v) for k, v in vars(self).items()}
 
 
-def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, loss="mse",
-        optimizer=None, test=None, seed: int | None = 0, progress: bool = True, fast: bool = True,
-        callback=None) -> History:
+def fit(
+    model,
+    train,
+    epochs: int = 10,
+    lr: float = 3.0,
+    batch_size: int = 10,
+    loss="mse",
+    optimizer=None,
+    test=None,
+    seed: int | None = 0,
+    progress: bool = True,
+    fast: bool = True,
+    callback=None,
+) -> History:
     """Train ``model`` on ``train`` with mini-batch stochastic gradient descent.
 
     Each epoch shuffles the data (seeded: ``seed + epoch``), walks it in mini-batches of
@@ -105,6 +122,7 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
     if fast:
         try:
             from .replay import TrainStep
+
             step = TrainStep(model, fn, opt)
         except ImportError:
             step = None
@@ -112,8 +130,7 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
     x, y = as_xy(train, "fit")
     for epoch in range(epochs):
         t0 = time.perf_counter()
-        it = batches((x, y), batch_size=batch_size, shuffle=True,
-                     seed=None if seed is None else seed + epoch)
+        it = batches((x, y), batch_size=batch_size, shuffle=True, seed=None if seed is None else seed + epoch)
         bar = _bar(it, epoch, epochs, progress)
         total = 0.0
         count = 0
@@ -128,8 +145,10 @@ def fit(model, train, epochs: int = 10, lr: float = 3.0, batch_size: int = 10, l
                 c = float(cost.data)
                 del cost  # no graph stays alive while the next batch runs
             if not math.isfinite(c):
-                raise NumericalError(f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
-                                        f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large")
+                raise NumericalError(
+                    f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
+                    f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large"
+                )
             history.step_cost.append(c)
             total += c * len(xb)
             count += len(xb)
@@ -151,4 +170,5 @@ def _bar(it, epoch, epochs, enabled):
     if not enabled:
         return it
     from .progress import progress
+
     return progress(it, desc=f"epoch {epoch + 1}/{epochs}")

@@ -68,8 +68,10 @@ def main(argv: list[str]) -> int:
     write_npz(out, {"images": images, "labels": labels})
     data = out.read_bytes()
     print(f"wrote {out}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
-    print(f"images {images.shape} {images.dtype}, labels {labels.shape} {labels.dtype}, "
-          f"per-class counts {np.bincount(labels).tolist()}")
+    print(
+        f"images {images.shape} {images.dtype}, labels {labels.shape} {labels.dtype}, "
+        f"per-class counts {np.bincount(labels).tolist()}"
+    )
     return 0
 
 

@@ -19,6 +19,7 @@ the 10,000-image test set, the first 8,000 of it train and the last 2,000 test.
 Usage:
     python scripts/make_figures.py [--out docs/images] [--format png|svg] [--mnist DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,14 +38,31 @@ import numpy as np  # noqa: E402
 
 import microgradnet as mg  # noqa: E402
 from microgradnet.atomic import atomic_write  # noqa: E402
-from microgradnet.viz.pictures import (cost_curve, save_figure, show_digits, show_network,  # noqa: E402
-                                       show_noise, show_nudges, show_weights)
+from microgradnet.viz.pictures import (
+    cost_curve,
+    save_figure,
+    show_digits,
+    show_network,  # noqa: E402
+    show_noise,
+    show_nudges,
+    show_weights,
+)
 
 
 def train(sizes, train_set, test_set, epochs, lr, seed):
     model = mg.nn.MLP(sizes, activation="sigmoid", seed=seed)
-    history = mg.fit(model, train_set, epochs=epochs, lr=lr, batch_size=10, loss="mse",
-                     test=test_set, seed=seed, progress=False, fast=False)
+    history = mg.fit(
+        model,
+        train_set,
+        epochs=epochs,
+        lr=lr,
+        batch_size=10,
+        loss="mse",
+        test=test_set,
+        seed=seed,
+        progress=False,
+        fast=False,
+    )
     return model, history
 
 
@@ -56,8 +74,9 @@ def shrink_png(path: Path) -> None:
     except ImportError:
         return
     with Image.open(path) as im:
-        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                           dither=Image.Dither.NONE)
+        small = im.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
     with atomic_write(path) as fh:
         small.save(fh, format="PNG", optimize=True)
 
@@ -80,8 +99,9 @@ def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=
         "network": show_network(model, test_set.x[shown], classes=test_set.classes),
         "cost": cost_curve(history),
         "noise": show_noise(model, seed=0, classes=test_set.classes),
-        "nudges": show_nudges(model, train_set.x[unsure], int(train_set.y[unsure]),
-                              classes=train_set.classes),
+        "nudges": show_nudges(
+            model, train_set.x[unsure], int(train_set.y[unsure]), classes=train_set.classes
+        ),
     }
     written = []
     for name, fig in figures.items():
@@ -111,8 +131,13 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="output folder")
     ap.add_argument("--format", choices=["png", "svg"], default="png")
     ap.add_argument("--dpi", type=float, default=80, help="resolution of PNG files")
-    ap.add_argument("--mnist", type=Path, default=None, metavar="DIR",
-                    help="also draw the 784-16-16-10 network trained on the MNIST files in DIR")
+    ap.add_argument(
+        "--mnist",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also draw the 784-16-16-10 network trained on the MNIST files in DIR",
+    )
     ap.add_argument("--epochs", type=int, default=30, help="epochs on the digits")
     ap.add_argument("--mnist-epochs", type=int, default=10, help="epochs on MNIST")
     ap.add_argument("--seed", type=int, default=0)
@@ -129,12 +154,17 @@ def main(argv=None):
     for prefix, sizes, tr, te, epochs in jobs:
         t0 = time.perf_counter()
         model, history = train(sizes, tr, te, epochs, lr=3.0, seed=args.seed)
-        paths = draw_all(prefix, model, history, tr, te, args.out, args.format, args.dpi,
-                         shrink=not args.no_shrink)
-        print(f"{prefix}: {'-'.join(map(str, sizes))} trained {epochs} epochs, test accuracy "
-              f"{history.test_accuracy[-1]:.1%} ({time.perf_counter() - t0:.1f}s)")
+        paths = draw_all(
+            prefix, model, history, tr, te, args.out, args.format, args.dpi, shrink=not args.no_shrink
+        )
+        print(
+            f"{prefix}: {'-'.join(map(str, sizes))} trained {epochs} epochs, test accuracy "
+            f"{history.test_accuracy[-1]:.1%} ({time.perf_counter() - t0:.1f}s)"
+        )
         for p in paths:
-            print(f"  {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}  ({p.stat().st_size / 1024:.0f} KiB)")
+            print(
+                f"  {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}  ({p.stat().st_size / 1024:.0f} KiB)"
+            )
 
 
 if __name__ == "__main__":

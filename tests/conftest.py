@@ -4,6 +4,7 @@
 it gets a skip; CI sets ``MICROGRADNET_REQUIRE_EXTRAS=1`` so a missing extra fails instead
 of hiding behind a skip.
 """
+
 import importlib
 import os
 import shutil
@@ -54,6 +55,7 @@ def rng():
 @pytest.fixture(autouse=True)
 def _restore_default_dtype():
     import microgradnet as mg
+
     before = mg.get_default_dtype()
     yield
     mg.set_default_dtype(before)

@@ -4,12 +4,12 @@ gradient must agree (float64 to 1e-10 relative, float32 more loosely).
 Each graph is written once, against a tiny backend interface (``MG`` or ``TorchB``), and run
 in both engines from the same numpy leaves.
 """
+
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
-
-from conftest import require
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,7 @@ def torch():
 
 
 # ============================================================================ the two backends
+
 
 class MG:
     name = "mg"
@@ -72,12 +73,18 @@ class TorchB:
         return self.t.tensor(arr.copy())
 
     def sum(self, x, axis=None, keepdims=False):
-        return x.sum() if axis is None and not keepdims else x.sum(dim=axis if axis is not None else
-                                                                    tuple(range(x.ndim)), keepdim=keepdims)
+        return (
+            x.sum()
+            if axis is None and not keepdims
+            else x.sum(dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims)
+        )
 
     def mean(self, x, axis=None, keepdims=False):
-        return x.mean() if axis is None and not keepdims else x.mean(dim=axis if axis is not None else
-                                                                      tuple(range(x.ndim)), keepdim=keepdims)
+        return (
+            x.mean()
+            if axis is None and not keepdims
+            else x.mean(dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims)
+        )
 
     def softmax(self, x, axis):
         return x.softmax(dim=axis)
@@ -156,8 +163,22 @@ def run_and_compare(torch, build, leaves, dtype):
 
 ELEM_SHAPES = [(4, 5), (1, 5), (5,), (4, 1), (), (4, 5)]
 
-UNARY = ["sigmoid", "tanh", "relu", "exp_tanh", "log_pos", "pow2", "pow3", "sqrt_pos", "recip",
-         "neg", "softmax0", "softmax1", "log_softmax", "scale"]
+UNARY = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "exp_tanh",
+    "log_pos",
+    "pow2",
+    "pow3",
+    "sqrt_pos",
+    "recip",
+    "neg",
+    "softmax0",
+    "softmax1",
+    "log_softmax",
+    "scale",
+]
 BINARY = ["add", "sub", "mul", "div", "rsub_const", "mul_const"]
 
 
@@ -175,8 +196,11 @@ def elementwise_program(seed, steps=14):
             shapes.append(np.broadcast_shapes(shapes[i], shapes[j]))
         else:
             op = str(r.choice(UNARY))
-            choices = [k for k in range(pool) if len(shapes[k]) == 2] if op.startswith(("softmax", "log_softmax")) \
+            choices = (
+                [k for k in range(pool) if len(shapes[k]) == 2]
+                if op.startswith(("softmax", "log_softmax"))
                 else list(range(pool))
+            )
             i = int(r.choice(choices))
             prog.append((op, i, None))
             shapes.append(shapes[i])
@@ -232,10 +256,10 @@ def run_program(B, leaves, prog):
             raise AssertionError(op)
         vals.append(y)
     total = None
-    for k, v in enumerate(vals[len(leaves):]):
+    for k, v in enumerate(vals[len(leaves) :]):
         term = B.sum(v) * float(k % 3 + 1) if k % 2 else B.mean(v)
         total = term if total is None else total + term
-    return total, vals[len(leaves):]
+    return total, vals[len(leaves) :]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -312,8 +336,9 @@ def test_mnist_shaped_network(torch, dtype):
     for i in range(3):
         leaves += [r.standard_normal((sizes[i], sizes[i + 1])) * 0.1, r.standard_normal(sizes[i + 1]) * 0.1]
     labels = r.integers(0, 10, 32)
-    used = run_and_compare(torch, lambda B, ls: mlp_graph(B, ls, ["sigmoid"] * 2 + [None], "se_labels", labels),
-                           leaves, dtype)
+    used = run_and_compare(
+        torch, lambda B, ls: mlp_graph(B, ls, ["sigmoid"] * 2 + [None], "se_labels", labels), leaves, dtype
+    )
     assert used == 7
 
 
@@ -336,20 +361,27 @@ def test_mlp_module_matches_torch(torch):
 
 # ============================================================================ structured graphs
 
+
 def structured_graph(B, leaves):
     """3-D batches, broadcasting matmul, reductions with axes, transpose, reshape and indexing."""
     x, w, b, v, s = leaves
-    h = (x @ w + b).tanh()                       # (2, 3, 4) @ (4, 5) + (5,)
-    p = B.softmax(h, 1)                          # over the middle axis
-    q = B.transpose(p, (0, 2, 1))                # (2, 5, 3)
-    k = q @ v                                    # (2, 5, 3) @ (2, 3, 2)
-    m = B.sum(k, axis=(0, 2), keepdims=False)    # (5,)
-    r = B.mean(h * s, axis=-1, keepdims=True)    # (2, 3, 1)
-    g = B.index(h, (slice(None), np.array([0, 2, 2]), 1))          # (2, 3), repeats
-    e = B.index(h, (1, Ellipsis, slice(1, None, 2)))               # (3, 2)
+    h = (x @ w + b).tanh()  # (2, 3, 4) @ (4, 5) + (5,)
+    p = B.softmax(h, 1)  # over the middle axis
+    q = B.transpose(p, (0, 2, 1))  # (2, 5, 3)
+    k = q @ v  # (2, 5, 3) @ (2, 3, 2)
+    m = B.sum(k, axis=(0, 2), keepdims=False)  # (5,)
+    r = B.mean(h * s, axis=-1, keepdims=True)  # (2, 3, 1)
+    g = B.index(h, (slice(None), np.array([0, 2, 2]), 1))  # (2, 3), repeats
+    e = B.index(h, (1, Ellipsis, slice(1, None, 2)))  # (3, 2)
     z = k.reshape(10, 2)
-    cost = (B.sum(m ** 2) + B.sum(r) * 2.0 + B.sum(g * g) - B.mean(e) + B.sum(z.sigmoid())
-            + B.sum(B.log_softmax(z, 0)[np.array([0, 0, 9])]))
+    cost = (
+        B.sum(m**2)
+        + B.sum(r) * 2.0
+        + B.sum(g * g)
+        - B.mean(e)
+        + B.sum(z.sigmoid())
+        + B.sum(B.log_softmax(z, 0)[np.array([0, 0, 9])])
+    )
     return cost, [h, p, q, k, m, r, g, e, z]
 
 
@@ -357,14 +389,29 @@ def structured_graph(B, leaves):
 @pytest.mark.parametrize("seed", range(3))
 def test_structured_graph(torch, seed, dtype):
     r = np.random.default_rng(200 + seed)
-    leaves = [r.standard_normal((2, 3, 4)), r.standard_normal((4, 5)), r.standard_normal(5),
-              r.standard_normal((2, 3, 2)), r.uniform(0.5, 1.5, (4, 1, 1))[0]]
+    leaves = [
+        r.standard_normal((2, 3, 4)),
+        r.standard_normal((4, 5)),
+        r.standard_normal(5),
+        r.standard_normal((2, 3, 2)),
+        r.uniform(0.5, 1.5, (4, 1, 1))[0],
+    ]
     used = run_and_compare(torch, structured_graph, leaves, dtype)
     assert used == 5
 
 
-@pytest.mark.parametrize("shapes", [((4,), (4,)), ((4,), (4, 3)), ((3, 4), (4,)), ((2, 3, 4), (2, 4, 5)),
-                                    ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 2))])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((4,), (4,)),
+        ((4,), (4, 3)),
+        ((3, 4), (4,)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((2, 3, 4), (4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((1, 3, 4), (2, 4, 2)),
+    ],
+)
 def test_matmul_shapes_against_torch(torch, shapes):
     r = np.random.default_rng(5)
     leaves = [r.standard_normal(s) for s in shapes]
@@ -383,10 +430,12 @@ def test_costs_against_torch(torch, dtype):
     labels = r.integers(0, 4, 6)
     onehot = np.eye(4, dtype=dtype)[labels]
     y = r.uniform(0, 1, (6, 4)).astype(dtype)
-    for build in (lambda B, ls: (B.cross_entropy(ls[0], labels), []),
-                  lambda B, ls: (B.cross_entropy(ls[0], onehot), []),
-                  lambda B, ls: (B.squared_error(ls[0], labels), []),
-                  lambda B, ls: (B.squared_error(ls[0], y), []),
-                  lambda B, ls: (B.squared_error(ls[0][0], y[0]), []),
-                  lambda B, ls: (B.squared_error(ls[0].sigmoid(), ls[0].tanh()), [])):
+    for build in (
+        lambda B, ls: (B.cross_entropy(ls[0], labels), []),
+        lambda B, ls: (B.cross_entropy(ls[0], onehot), []),
+        lambda B, ls: (B.squared_error(ls[0], labels), []),
+        lambda B, ls: (B.squared_error(ls[0], y), []),
+        lambda B, ls: (B.squared_error(ls[0][0], y[0]), []),
+        lambda B, ls: (B.squared_error(ls[0].sigmoid(), ls[0].tanh()), []),
+    ):
         assert run_and_compare(torch, build, [z], dtype) == 1

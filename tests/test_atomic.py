@@ -1,4 +1,5 @@
 """atomic_write: the whole new file or the old one, never half; nothing left on failure."""
+
 import os
 import stat
 

@@ -1,4 +1,5 @@
 """chain_rule: the paths from the cost to a tensor, their products, and their sum = .grad."""
+
 import io
 
 import numpy as np
@@ -93,7 +94,9 @@ def test_the_public_name_stays_the_function_after_the_module_is_imported():
     import importlib
 
     import microgradnet as mg
+
     importlib.import_module("microgradnet.viz.chain")
     from microgradnet.viz import chain_rule as fn
+
     assert callable(mg.viz.chain_rule) and fn is mg.viz.chain_rule
     assert mg.viz.chain_rule.__name__ == "chain_rule"

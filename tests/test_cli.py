@@ -1,14 +1,15 @@
 """The command line: the main job, save → load → same predictions, and every user mistake
 ending in one clear line and a non-zero exit, never a traceback."""
+
 import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import SHARED_MNIST, require_path
 
 import microgradnet as mg
-from conftest import SHARED_MNIST, require_path
 from microgradnet.cli import main
 
 
@@ -36,8 +37,12 @@ def trained(tmp_path_factory):
 
 def test_console_script_runs_the_main_job_on_embedded_digits(tmp_path):
     """`microgradnet train` with no flags: the embedded digits, >= 95% test accuracy."""
-    proc = subprocess.run([sys.executable, "-m", "microgradnet", "train", "--history",
-                           str(tmp_path / "h.json")], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "microgradnet", "train", "--history", str(tmp_path / "h.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "13,002" not in proc.stdout  # the digits network is 64-16-16-10
     assert "total: 1,482 weights and biases" in proc.stdout  # 64·16+16 + 16·16+16 + 16·10+10
@@ -83,27 +88,34 @@ def test_predict_an_image_file(trained, capsys, tmp_path):
     assert f"says {expect}" in out
     pytest.importorskip("matplotlib")
     import matplotlib.image as mpimg
+
     big = np.kron(1 - img, np.ones((4, 4)))  # 32x32, dark ink on light paper
     mpimg.imsave(tmp_path / "digit.png", big, cmap="gray", vmin=0, vmax=1)
     code, out, _ = run(capsys, "predict", str(trained), "--image", str(tmp_path / "digit.png"))
     assert code == 0 and "says" in out
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["train", "--lr", "-1"], ["--lr"]),
-    (["train", "--lr", "fast"], ["--lr"]),
-    (["train", "--batch-size", "0"], ["--batch-size"]),
-    (["train", "--epochs", "-2"], ["--epochs"]),
-    (["train", "--layers", "64,x,10"], ["--layers"]),
-    (["train", "--layers", "784,16,10"], ["784", "64"]),
-    (["train", "--dataset", "imagenet"], ["--dataset"]),
-    (["train", "--momentum", "1.5"], ["momentum"]),
-    (["train", "--data-dir", "/tmp"], ["--data-dir"]),
-    (["train", "--out", "/no/such/folder/m.npz"], ["folder"]),
-    (["train", "--dataset", "mnist", "--data-dir", "/nonexistent-dir", "--no-download"], ["nonexistent-dir"]),
-    (["evaluate", "/no/such/model.npz"], ["no such model file"]),
-    (["predict", "/no/such/model.npz", "--index", "0"], ["no such model file"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "--lr", "-1"], ["--lr"]),
+        (["train", "--lr", "fast"], ["--lr"]),
+        (["train", "--batch-size", "0"], ["--batch-size"]),
+        (["train", "--epochs", "-2"], ["--epochs"]),
+        (["train", "--layers", "64,x,10"], ["--layers"]),
+        (["train", "--layers", "784,16,10"], ["784", "64"]),
+        (["train", "--dataset", "imagenet"], ["--dataset"]),
+        (["train", "--momentum", "1.5"], ["momentum"]),
+        (["train", "--data-dir", "/tmp"], ["--data-dir"]),
+        (["train", "--out", "/no/such/folder/m.npz"], ["folder"]),
+        (
+            ["train", "--dataset", "mnist", "--data-dir", "/nonexistent-dir", "--no-download"],
+            ["nonexistent-dir"],
+        ),
+        (["evaluate", "/no/such/model.npz"], ["no such model file"]),
+        (["predict", "/no/such/model.npz", "--index", "0"], ["no such model file"]),
+    ],
+)
 def test_user_mistakes_give_one_clear_line(argv, words, capsys):
     try:
         code = main(argv)
@@ -124,16 +136,40 @@ def test_wrong_model_files_are_reported_by_name(tmp_path, capsys, trained):
     assert_one_line_error(code, err, "arrays.npz", "not a microgradnet model")
     code, _, err = run(capsys, "predict", str(trained), "--index", "100000")
     assert_one_line_error(code, err, "--index")
-    code, _, err = run(capsys, "evaluate", str(trained), "--dataset", "mnist", "--data-dir",
-                       str(require_path(SHARED_MNIST, "MNIST test set")), "--split-test-set", "100")
+    code, _, err = run(
+        capsys,
+        "evaluate",
+        str(trained),
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(require_path(SHARED_MNIST, "MNIST test set")),
+        "--split-test-set",
+        "100",
+    )
     assert_one_line_error(code, err, "64 inputs", "784")
 
 
 def test_train_on_the_mnist_test_set_split(tmp_path, capsys):
     root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
     out_path = tmp_path / "mnist.npz"
-    code, out, err = run(capsys, "train", "--dataset", "mnist", "--data-dir", str(root), "--split-test-set",
-                         "2000", "--layers", "784,16,16,10", "--epochs", "1", "--quiet", "--out", str(out_path))
+    code, out, err = run(
+        capsys,
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(root),
+        "--split-test-set",
+        "2000",
+        "--layers",
+        "784,16,16,10",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        str(out_path),
+    )
     assert code == 0, err
     assert "trained" in out and out_path.exists()
     model = mg.load(out_path)
@@ -150,6 +186,7 @@ def test_a_network_too_big_for_memory_is_one_line(capsys, monkeypatch):
 
     def no_memory(*a, **k):
         raise MemoryError
+
     monkeypatch.setattr(layers.Linear, "__init__", no_memory)
     code, _, err = run(capsys, "train", "--layers", "64,100000000,10", "--epochs", "1")
     assert_one_line_error(code, err, "not enough memory", "--layers")

@@ -1,13 +1,14 @@
 """``microgradnet export``: a saved model to ONNX or a PyTorch checkpoint; mistakes in one line."""
+
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, require
 
 import microgradnet as mg
 import microgradnet.export  # noqa: F401  (mg.export)
-from conftest import ROOT, require
 from microgradnet.cli import main
 
 
@@ -80,24 +81,31 @@ def test_bad_target(capsys, saved):
 
 def test_model_file_errors(capsys, tmp_path):
     require("onnx")
-    assert_one_line_error(*run(capsys, "export", tmp_path / "none.npz", "--to", "onnx")[::2], "no such model file")
+    assert_one_line_error(
+        *run(capsys, "export", tmp_path / "none.npz", "--to", "onnx")[::2], "no such model file"
+    )
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"definitely not a zip")
-    assert_one_line_error(*run(capsys, "export", junk, "--to", "onnx")[::2], "junk.npz", "not a microgradnet model")
+    assert_one_line_error(
+        *run(capsys, "export", junk, "--to", "onnx")[::2], "junk.npz", "not a microgradnet model"
+    )
     assert not (tmp_path / "junk.onnx").exists()
 
 
 def test_out_folder_and_opset_errors(capsys, saved, tmp_path):
     require("onnx")
     _, path = saved
-    assert_one_line_error(*run(capsys, "export", path, "--to", "onnx", "--out", tmp_path / "no" / "m.onnx")[::2],
-                          "does not exist")
+    assert_one_line_error(
+        *run(capsys, "export", path, "--to", "onnx", "--out", tmp_path / "no" / "m.onnx")[::2],
+        "does not exist",
+    )
     assert_one_line_error(*run(capsys, "export", path, "--to", "onnx", "--opset", "9")[::2], "--opset")
     assert_one_line_error(*run(capsys, "export", path, "--to", "onnx", "--out", tmp_path)[::2], "is a folder")
 
 
-@pytest.mark.parametrize("target,module,extra", [("torch", "torch", "microgradnet[torch]"),
-                                                 ("onnx", "onnx", "microgradnet[onnx]")])
+@pytest.mark.parametrize(
+    "target,module,extra", [("torch", "torch", "microgradnet[torch]"), ("onnx", "onnx", "microgradnet[onnx]")]
+)
 def test_missing_extra(capsys, saved, monkeypatch, target, module, extra):
     monkeypatch.setitem(sys.modules, module, None)
     _, path = saved
@@ -107,11 +115,26 @@ def test_missing_extra(capsys, saved, monkeypatch, target, module, extra):
 def test_console_script(saved, tmp_path):
     require("onnx")
     _, path = saved
-    proc = subprocess.run([sys.executable, "-m", "microgradnet", "export", str(path), "--to", "onnx",
-                           "--out", str(tmp_path / "c.onnx")], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "microgradnet",
+            "export",
+            str(path),
+            "--to",
+            "onnx",
+            "--out",
+            str(tmp_path / "c.onnx"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "c.onnx").stat().st_size > 1000
-    help_text = subprocess.run([sys.executable, "-m", "microgradnet", "--help"], capture_output=True,
-                               text=True, cwd=ROOT, timeout=60).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "microgradnet", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    ).stdout
     assert "export" in help_text

@@ -1,13 +1,13 @@
 """``microgradnet graph`` and ``microgradnet explain``."""
+
 import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import require_program
 
 from microgradnet.cli import main
-
-from conftest import require_program
 
 
 def test_graph_writes_svg_with_the_layers(tmp_path, capsys):
@@ -30,6 +30,7 @@ def test_graph_dot_needs_no_graphviz_and_layers_flag(tmp_path):
 
 def test_graph_from_a_model_file(tmp_path):
     import microgradnet as mg
+
     model_path = mg.save(mg.nn.MLP([64, 7, 10], seed=1), tmp_path / "m.npz")
     out = tmp_path / "g.dot"
     assert main(["graph", "--model", str(model_path), "--out", str(out)]) == 0
@@ -44,18 +45,23 @@ def test_explain_toy_is_the_default(tmp_path, capsys):
     data = json.loads(re.search(r'id="mg-data">(.*?)</script>', html, re.S).group(1))
     assert data["scalar"] and {f["label"] for f in data["final"]} == {"w1", "b1", "w2", "b2"}
     assert main(["explain", "--layers", "64,6,10", "--batch-size", "3", "--out", str(out)]) == 0
-    data = json.loads(re.search(r'id="mg-data">(.*?)</script>', out.read_text(encoding="utf-8"), re.S).group(1))
+    data = json.loads(
+        re.search(r'id="mg-data">(.*?)</script>', out.read_text(encoding="utf-8"), re.S).group(1)
+    )
     assert not data["scalar"] and data["final"][0]["label"] == "layers.0.weight"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["graph", "--out", "g.txt"], "cannot tell the format"),
-    (["graph", "--out", "no/such/dir/g.svg"], "does not exist"),
-    (["graph", "--layers", "10,4", "--out", "g.dot"], "--layers starts with 10 inputs"),
-    (["graph", "--model", "missing.npz", "--out", "g.dot"], "missing.npz"),
-    (["explain", "--out", "page.svg"], "cannot tell the format"),
-    (["explain", "--layers", "64,5,3", "--out", "p.html"], "3 outputs"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "--out", "g.txt"], "cannot tell the format"),
+        (["graph", "--out", "no/such/dir/g.svg"], "does not exist"),
+        (["graph", "--layers", "10,4", "--out", "g.dot"], "--layers starts with 10 inputs"),
+        (["graph", "--model", "missing.npz", "--out", "g.dot"], "missing.npz"),
+        (["explain", "--out", "page.svg"], "cannot tell the format"),
+        (["explain", "--layers", "64,5,3", "--out", "p.html"], "3 outputs"),
+    ],
+)
 def test_user_mistakes_are_one_line(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 1

@@ -1,15 +1,18 @@
 """``microgradnet show``: each picture is written as a real image; mistakes are one line."""
-import pytest
 
+import pytest
 from conftest import require
+
 from microgradnet.cli import main
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     d = tmp_path_factory.mktemp("show")
-    assert main(["train", "--epochs", "2", "--quiet", "--out", str(d / "m.npz"),
-                 "--history", str(d / "h.json")]) == 0
+    assert (
+        main(["train", "--epochs", "2", "--quiet", "--out", str(d / "m.npz"), "--history", str(d / "h.json")])
+        == 0
+    )
     return d
 
 
@@ -25,17 +28,21 @@ def test_show_writes_a_png(saved, what, capsys):
 def test_show_cost_from_history_as_svg(saved):
     require("matplotlib")
     import xml.etree.ElementTree as ET
+
     out = saved / "cost.svg"
     assert main(["show", "cost", str(saved / "h.json"), "--out", str(out)]) == 0
     assert ET.parse(out).getroot().tag.endswith("svg")
 
 
-@pytest.mark.parametrize("argv, word", [
-    (["show", "weights", "{m}", "--out", "{d}/x.gif"], ".png"),
-    (["show", "cost", "{m}"], "not a training history"),
-    (["show", "network", "{m}", "--index", "99999"], "--index"),
-    (["show", "weights", "{d}/missing.npz"], "no such model file"),
-])
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["show", "weights", "{m}", "--out", "{d}/x.gif"], ".png"),
+        (["show", "cost", "{m}"], "not a training history"),
+        (["show", "network", "{m}", "--index", "99999"], "--index"),
+        (["show", "weights", "{d}/missing.npz"], "no such model file"),
+    ],
+)
 def test_show_mistakes_are_one_line(saved, argv, word, capsys):
     argv = [a.format(m=saved / "m.npz", d=saved) for a in argv]
     assert main(argv) == 1

@@ -17,6 +17,7 @@ def make_ds(n=10, features=4, classes=3, name="toy"):
 
 # ----------------------------------------------------------------------------- Dataset
 
+
 def test_dataset_arrays_and_metadata():
     ds = make_ds()
     assert ds.x.dtype == np.float32 and ds.x.shape == (10, 4)
@@ -133,6 +134,7 @@ def test_dataset_errors():
 
 # ----------------------------------------------------------------------------- batches
 
+
 def test_batches_in_order_keeps_last_partial_batch():
     x = np.arange(10).reshape(10, 1)
     y = np.arange(10)
@@ -186,8 +188,9 @@ def test_batches_reused_object_reshuffles_each_epoch_reproducibly():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 60), batch_size=st.integers(1, 70), shuffle=st.booleans(),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(1, 60), batch_size=st.integers(1, 70), shuffle=st.booleans(), seed=st.integers(0, 2**32 - 1)
+)
 def test_batches_cover_every_sample_exactly_once(n, batch_size, shuffle, seed):
     x = np.arange(n, dtype=np.float32).reshape(n, 1) * 2
     y = np.arange(n)
@@ -205,7 +208,7 @@ def test_batches_cover_every_sample_exactly_once(n, batch_size, shuffle, seed):
 def test_batches_accepts_one_hot_targets():
     x = np.zeros((5, 2))
     y = one_hot([0, 1, 2, 1, 0])
-    (xb, yb), = list(batches((x, y), batch_size=5))
+    ((xb, yb),) = list(batches((x, y), batch_size=5))
     assert yb.shape == (5, 3)
 
 
@@ -237,6 +240,7 @@ def test_batches_bad_data_type():
 
 
 # ----------------------------------------------------------------------------- one_hot
+
 
 def test_one_hot_basic():
     out = one_hot([2, 0, 1, 2])

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import require_path
 from microgradnet.data import Dataset
 from microgradnet.datasets import (
     default_cache_dir,
@@ -61,8 +61,11 @@ def test_idx_round_trip(tmp_path, dtype, name):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(shape=st.lists(st.integers(0, 5), min_size=1, max_size=4),
-       dtype=st.sampled_from(IDX_DTYPES), compress=st.booleans())
+@given(
+    shape=st.lists(st.integers(0, 5), min_size=1, max_size=4),
+    dtype=st.sampled_from(IDX_DTYPES),
+    compress=st.booleans(),
+)
 def test_idx_round_trip_any_shape(tmp_path, shape, dtype, compress):
     arr = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape).astype(dtype)
     path = write_idx(tmp_path / "x.idx", arr, compress=compress)
@@ -213,8 +216,18 @@ def test_load_mnist_single_split(tmp_path):
 def test_load_fashion_mnist_class_names(tmp_path):
     write_fake_mnist(tmp_path)
     train, _ = load_fashion_mnist(tmp_path, download=False)
-    assert train.classes == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    assert train.classes == [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ]
     assert train.name == "fashion-mnist-train"
 
 
@@ -288,6 +301,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 # ----------------------------------------------------------------------------- download
 
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Serves files from server.folder; names in server.cut are sent only half, then closed."""
 
@@ -338,8 +352,9 @@ def _md5(path):
 def test_download_good_file(server, tmp_path):
     base, served, _ = server
     (served / "f.bin").write_bytes(b"hello world" * 1000)
-    dest = mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5=_md5(served / "f.bin"),
-                                   timeout=5, progress=False)
+    dest = mnist_mod.download_file(
+        "f.bin", tmp_path / "out", [base], md5=_md5(served / "f.bin"), timeout=5, progress=False
+    )
     assert dest == tmp_path / "out" / "f.bin"
     assert dest.read_bytes() == b"hello world" * 1000
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["f.bin"]
@@ -349,8 +364,7 @@ def test_download_checksum_mismatch_leaves_nothing(server, tmp_path):
     base, served, _ = server
     (served / "f.bin").write_bytes(b"tampered")
     with pytest.raises(DataError, match="f.bin.*checksum mismatch"):
-        mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5="0" * 32,
-                                timeout=5, progress=False)
+        mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5="0" * 32, timeout=5, progress=False)
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -359,16 +373,21 @@ def test_download_connection_cut_mid_file_leaves_nothing(server, tmp_path):
     (served / "f.bin").write_bytes(bytes(range(256)) * 400)
     httpd.cut.add("f.bin")
     with pytest.raises(DataError, match="f.bin: the connection closed before the whole file arrived"):
-        mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5=None, timeout=5,
-                                progress=False)
+        mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5=None, timeout=5, progress=False)
     assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_download_falls_back_to_next_mirror(server, tmp_path):
     base, served, httpd = server
     (served / "f.bin").write_bytes(b"data")
-    dest = mnist_mod.download_file("f.bin", tmp_path / "out", [base + "missing/", base],
-                                   md5=_md5(served / "f.bin"), timeout=5, progress=True)
+    dest = mnist_mod.download_file(
+        "f.bin",
+        tmp_path / "out",
+        [base + "missing/", base],
+        md5=_md5(served / "f.bin"),
+        timeout=5,
+        progress=True,
+    )
     assert dest.read_bytes() == b"data"
     assert httpd.requests == ["/data/missing/f.bin", "/data/f.bin"]
 
@@ -376,8 +395,9 @@ def test_download_falls_back_to_next_mirror(server, tmp_path):
 def test_download_all_mirrors_fail_lists_each(server, tmp_path):
     base, _, _ = server
     with pytest.raises(DataError) as info:
-        mnist_mod.download_file("nothing.gz", tmp_path / "out", [base, base + "b/"], timeout=5,
-                                progress=False)
+        mnist_mod.download_file(
+            "nothing.gz", tmp_path / "out", [base, base + "b/"], timeout=5, progress=False
+        )
     assert str(info.value).count("HTTP 404") == 2
 
 
@@ -422,7 +442,8 @@ def test_load_mnist_downloads_into_cache_then_reuses_it(server, isolated_cache, 
     np.testing.assert_array_equal(train.y, arrays["train"][1])
     np.testing.assert_array_equal(test.y, arrays["test"][1])
     assert sorted(p.name for p in (isolated_cache / "mnist").iterdir()) == sorted(
-        stem + ".gz" for stem in STEMS["train"] + STEMS["test"])
+        stem + ".gz" for stem in STEMS["train"] + STEMS["test"]
+    )
     assert len(httpd.requests) == 4
     load_mnist(progress=False)  # second time: from the cache, no request
     assert len(httpd.requests) == 4
@@ -448,6 +469,7 @@ def test_load_mnist_bad_download_explains_and_leaves_nothing(server, tmp_path, m
 
 # ----------------------------------------------------------------------------- real data
 
+
 def test_real_mnist_test_set():
     require_path(SHARED_MNIST / "t10k-images-idx3-ubyte.gz", "the shared MNIST test set")
     test = load_mnist(SHARED_MNIST, download=False, split="test")
@@ -456,8 +478,14 @@ def test_real_mnist_test_set():
     assert test.x.min() == 0.0 and test.x.max() == 1.0
     assert set(np.unique(test.y).tolist()) == set(range(10))
     assert test.image_shape == (28, 28)
-    assert _md5(SHARED_MNIST / "t10k-images-idx3-ubyte.gz") == mnist_mod.MD5["mnist"]["t10k-images-idx3-ubyte.gz"]
-    assert _md5(SHARED_MNIST / "t10k-labels-idx1-ubyte.gz") == mnist_mod.MD5["mnist"]["t10k-labels-idx1-ubyte.gz"]
+    assert (
+        _md5(SHARED_MNIST / "t10k-images-idx3-ubyte.gz")
+        == mnist_mod.MD5["mnist"]["t10k-images-idx3-ubyte.gz"]
+    )
+    assert (
+        _md5(SHARED_MNIST / "t10k-labels-idx1-ubyte.gz")
+        == mnist_mod.MD5["mnist"]["t10k-labels-idx1-ubyte.gz"]
+    )
 
 
 def test_debian_fashion_mnist_found_without_root():
@@ -470,6 +498,7 @@ def test_debian_fashion_mnist_found_without_root():
 
 
 # ----------------------------------------------------------------------------- digits
+
 
 def test_digits_file_is_small_and_bundled():
     resource = resources.files("microgradnet.datasets").joinpath("files/digits.npz")

@@ -1,9 +1,9 @@
 """Every script in examples/ runs on its own, on small settings, and does what it says."""
+
 import re
 import subprocess
 import sys
 from pathlib import Path
-
 
 from conftest import ROOT, SHARED_MNIST, require, require_path
 
@@ -11,8 +11,13 @@ EXAMPLES = ROOT / "examples"
 
 
 def run_example(name, *args, timeout=180):
-    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
@@ -36,8 +41,17 @@ def test_custom_op_passes_gradcheck():
 
 def test_mnist_3blue1brown_on_small_settings():
     root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
-    out = run_example("mnist_3blue1brown.py", "--data-dir", str(root), "--split-test-set", "8000",
-                      "--epochs", "1", "--limit", "3000")
+    out = run_example(
+        "mnist_3blue1brown.py",
+        "--data-dir",
+        str(root),
+        "--split-test-set",
+        "8000",
+        "--epochs",
+        "1",
+        "--limit",
+        "3000",
+    )
     assert "13,002" in out
     acc = float(out.split("final: accuracy ")[1].split("%")[0])
     assert acc > 50
@@ -52,5 +66,5 @@ def test_outgrow_moves_the_network_to_torch_and_onnx():
 
 def test_every_example_is_covered():
     names = {p.name for p in EXAMPLES.glob("*.py")}
-    tested = set(re.findall(r'run_example\("([^"]+)"', Path(__file__).read_text()))
+    tested = set(re.findall(r'run_example\(\s*"([^"]+)"', Path(__file__).read_text()))
     assert names <= tested, f"examples without a test: {sorted(names - tested)}"

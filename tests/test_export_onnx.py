@@ -1,15 +1,15 @@
 """to_onnx: the recorded graph as an ONNX file that onnxruntime runs to the same numbers."""
+
 import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
 from microgradnet.export import SUPPORTED_OPSETS, to_onnx
 from microgradnet.export.onnx_export import ir_version_for
 from microgradnet.export.torch_bridge import ExportError
-
-from conftest import require
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 SHAPES = [[4, 3, 2], [784, 16, 16, 10], [10, 32, 32, 3]]
@@ -78,8 +78,15 @@ def test_file_layout(onnx, tmp_path):
 def test_names_opset_and_fixed_batch(onnx, ort, tmp_path):
     model = mg.nn.MLP([3, 2], activation="tanh", dtype=np.float64, seed=0)
     x = np.random.default_rng(0).standard_normal((4, 3))
-    path = to_onnx(model, tmp_path / "m.onnx", x, opset=13, input_name="pixels", output_name="scores",
-                   dynamic_batch=False)
+    path = to_onnx(
+        model,
+        tmp_path / "m.onnx",
+        x,
+        opset=13,
+        input_name="pixels",
+        output_name="scores",
+        dynamic_batch=False,
+    )
     proto = onnx.load(str(path))
     assert proto.ir_version == 7 and proto.opset_import[0].version == 13
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
@@ -104,15 +111,15 @@ def test_every_op_a_model_can_use(ort, tmp_path, opset, dtype):
     c = mg.Tensor(rng.uniform(1, 2, (1, 4)).astype(dtype))
 
     def fn(x):
-        h = (x @ W + b).sigmoid()                     # matmul, add_bias, sigmoid
-        h = (h - 0.5) * 3 / c + (-h)                  # sub, mul, div (broadcast row), neg
-        h = h ** 2 + (h.exp() ** 0.5) + h.relu()      # pow 2 (Mul), pow 0.5 (Pow), exp, relu
-        h = (h + 1.5).log() + h.tanh()                # log, tanh
+        h = (x @ W + b).sigmoid()  # matmul, add_bias, sigmoid
+        h = (h - 0.5) * 3 / c + (-h)  # sub, mul, div (broadcast row), neg
+        h = h**2 + (h.exp() ** 0.5) + h.relu()  # pow 2 (Mul), pow 0.5 (Pow), exp, relu
+        h = (h + 1.5).log() + h.tanh()  # log, tanh
         s = h.sum(axis=1, keepdims=True) + h.mean(axis=-1, keepdims=True)  # ReduceSum, ReduceMean
-        h = h.reshape(-1, 2, 2).transpose(0, 2, 1)    # reshape keeping the batch, transpose (perm)
+        h = h.reshape(-1, 2, 2).transpose(0, 2, 1)  # reshape keeping the batch, transpose (perm)
         h = h[:, 1:, ::-1].reshape(x.shape[0], 2) + s  # getitem slices, reshape by the batch size
         h = h[..., 0:2].log_softmax(axis=1) + h.sum(axis=0).mean()  # log_softmax, reduce over the batch
-        return h.T.T                                   # transpose with no axes
+        return h.T.T  # transpose with no axes
 
     path = to_onnx(fn, tmp_path / "ops.onnx", rng.standard_normal((3, 6)).astype(dtype), opset=opset)
     x = rng.standard_normal((5, 6)).astype(dtype)
@@ -168,15 +175,18 @@ def test_identity_and_constant_results(ort, tmp_path):
     assert np.array_equal(run(ort, path, x), x)
 
 
-@pytest.mark.parametrize("fn,needle", [
-    (lambda x: mg.squared_error(x, np.zeros((2, 3), np.float32)), "'squared_error'"),
-    (lambda x: mg.cross_entropy(x, np.array([0, 1])), "'cross_entropy'"),
-    (lambda x: x[np.array([0, 0, 1])], r"'getitem' with index array\(\[0, 0, 1\]\)"),
-    (lambda x: x[:, None], "'getitem'"),
-    (lambda x: x[x.data > 0], "'getitem'"),
-    (lambda x: x.T.reshape(2, 3), "mixes the batch axis"),
-    (lambda x: 3.0, "returned float"),
-])
+@pytest.mark.parametrize(
+    "fn,needle",
+    [
+        (lambda x: mg.squared_error(x, np.zeros((2, 3), np.float32)), "'squared_error'"),
+        (lambda x: mg.cross_entropy(x, np.array([0, 1])), "'cross_entropy'"),
+        (lambda x: x[np.array([0, 0, 1])], r"'getitem' with index array\(\[0, 0, 1\]\)"),
+        (lambda x: x[:, None], "'getitem'"),
+        (lambda x: x[x.data > 0], "'getitem'"),
+        (lambda x: x.T.reshape(2, 3), "mixes the batch axis"),
+        (lambda x: 3.0, "returned float"),
+    ],
+)
 def test_unsupported_ops_are_named(onnx, tmp_path, fn, needle):
     with pytest.raises(ExportError, match=needle):
         to_onnx(fn, tmp_path / "bad.onnx", np.ones((2, 3), np.float32))
@@ -186,8 +196,11 @@ def test_unsupported_ops_are_named(onnx, tmp_path, fn, needle):
 def test_a_model_with_its_cost_is_refused(onnx, tmp_path):
     model = mg.nn.MLP([3, 2], seed=0)
     with pytest.raises(ExportError, match="squared_error"):
-        to_onnx(lambda x: mg.squared_error(model(x), np.array([0, 1])), tmp_path / "c.onnx",
-                np.ones((2, 3), np.float32))
+        to_onnx(
+            lambda x: mg.squared_error(model(x), np.array([0, 1])),
+            tmp_path / "c.onnx",
+            np.ones((2, 3), np.float32),
+        )
 
 
 def test_bad_arguments(onnx, tmp_path):

@@ -1,14 +1,14 @@
 """microgradnet ↔ PyTorch: same outputs, same weights, names and layout, clear errors."""
+
 import sys
 
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
 from microgradnet.export import from_torch, load_torch, name_map, save_torch, to_torch
 from microgradnet.export.torch_bridge import ExportError
-
-from conftest import require
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 SHAPES = [[4, 3, 2], [784, 16, 16, 10], [10, 32, 32, 3]]
@@ -41,7 +41,9 @@ def test_to_torch_gives_the_same_outputs(torch, sizes, act, out_act, dtype):
     x = np.random.default_rng(0).standard_normal((9, sizes[0])).astype(dtype)
     tm = to_torch(model)
     assert isinstance(tm, torch.nn.Sequential)
-    assert all(p.dtype == {np.float32: torch.float32, np.float64: torch.float64}[dtype] for p in tm.parameters())
+    assert all(
+        p.dtype == {np.float32: torch.float32, np.float64: torch.float64}[dtype] for p in tm.parameters()
+    )
     with torch.no_grad():
         got = tm(torch.from_numpy(x)).numpy()
     assert_close(got, mg_out(model, x), dtype)
@@ -54,8 +56,12 @@ def test_module_layout_and_name_map(torch):
     assert kinds == ["Linear", "ReLU", "Linear", "Softmax"]
     assert tm[3].dim == -1
     names = name_map(model)
-    assert names == {"layers.0.weight": "0.weight", "layers.0.bias": "0.bias",
-                     "layers.1.weight": "2.weight", "layers.1.bias": "2.bias"}
+    assert names == {
+        "layers.0.weight": "0.weight",
+        "layers.0.bias": "0.bias",
+        "layers.1.weight": "2.weight",
+        "layers.1.bias": "2.bias",
+    }
     sd = tm.state_dict()
     for ours, theirs in names.items():
         ours_value = model.state_dict()[ours]
@@ -69,7 +75,14 @@ def test_module_layout_and_name_map(torch):
 def test_name_map_follows_missing_activations_and_needs_no_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     model = mg.nn.MLP([5, 4, 3, 2], activation="tanh", output_activation=None)
-    assert list(name_map(model).values()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert list(name_map(model).values()) == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+    ]
     linear_only = mg.nn.MLP([5, 4, 2], activation="none", output_activation=None)
     assert list(name_map(linear_only).values()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
 
@@ -110,7 +123,9 @@ def test_round_trip_through_a_state_dict(torch):
 
 def test_from_torch_accepts_identity_and_a_linear_without_bias(torch):
     nn = torch.nn
-    seq = nn.Sequential(nn.Linear(4, 3, bias=False), nn.Sigmoid(), nn.Identity(), nn.Linear(3, 2), nn.Identity())
+    seq = nn.Sequential(
+        nn.Linear(4, 3, bias=False), nn.Sigmoid(), nn.Identity(), nn.Linear(3, 2), nn.Identity()
+    )
     model = from_torch(seq)
     assert model.sizes == [4, 3, 2] and model.config()["output_activation"] == "none"
     assert np.array_equal(model.layers[0].bias.data, np.zeros(3, np.float32))
@@ -120,25 +135,46 @@ def test_from_torch_accepts_identity_and_a_linear_without_bias(torch):
     assert_close(mg_out(model, x), want, np.float32)
 
 
-@pytest.mark.parametrize("build,needle", [
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Conv2d(1, 1, 3)), r"layer 1 \(Conv2d\)"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Sigmoid()), r"layer 1 \(BatchNorm1d\)"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5), nn.Linear(3, 2)), r"layer 1 \(Dropout\).*remove"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Sigmoid()), r"layer 2 \(Sigmoid\) follows"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2)), r"layer 2 \(Linear\) takes 5.*chain"),
-    (lambda nn: nn.Sequential(nn.Sigmoid(), nn.Linear(4, 3)), r"layer 0 \(Sigmoid\) comes before"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=-1), nn.Linear(3, 2)),
-     r"layer 1 \(Softmax\) is not at the end"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=0)), r"layer 1 \(Softmax\) uses dim=0"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 2)),
-     r"layer 3 \(Tanh\).*one activation for all hidden layers"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.Linear(3, 2)),
-     r"layer 3 \(Linear\) follows Linear 2: no activation"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Sequential(nn.Linear(3, 2))), r"layer 1 \(Sequential\)"),
-    (lambda nn: nn.Sequential(nn.Linear(4, 3).half()), r"float32 or all float64"),
-    (lambda nn: nn.Sequential(), r"no Linear layer"),
-    (lambda nn: nn.Linear(4, 3), r"got the module Linear"),
-])
+@pytest.mark.parametrize(
+    "build,needle",
+    [
+        (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Conv2d(1, 1, 3)), r"layer 1 \(Conv2d\)"),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Sigmoid()),
+            r"layer 1 \(BatchNorm1d\)",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5), nn.Linear(3, 2)),
+            r"layer 1 \(Dropout\).*remove",
+        ),
+        (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Sigmoid()), r"layer 2 \(Sigmoid\) follows"),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2)),
+            r"layer 2 \(Linear\) takes 5.*chain",
+        ),
+        (lambda nn: nn.Sequential(nn.Sigmoid(), nn.Linear(4, 3)), r"layer 0 \(Sigmoid\) comes before"),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=-1), nn.Linear(3, 2)),
+            r"layer 1 \(Softmax\) is not at the end",
+        ),
+        (lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=0)), r"layer 1 \(Softmax\) uses dim=0"),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 2)),
+            r"layer 3 \(Tanh\).*one activation for all hidden layers",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 3), nn.Linear(3, 2)),
+            r"layer 3 \(Linear\) follows Linear 2: no activation",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(4, 3), nn.Sequential(nn.Linear(3, 2))),
+            r"layer 1 \(Sequential\)",
+        ),
+        (lambda nn: nn.Sequential(nn.Linear(4, 3).half()), r"float32 or all float64"),
+        (lambda nn: nn.Sequential(), r"no Linear layer"),
+        (lambda nn: nn.Linear(4, 3), r"got the module Linear"),
+    ],
+)
 def test_from_torch_names_what_it_cannot_map(torch, build, needle):
     with pytest.raises(ExportError, match=needle):
         from_torch(build(torch.nn))
@@ -175,7 +211,9 @@ def test_to_torch_rejects_models_it_cannot_map(torch):
 
 
 def test_microgradnet_sequential_with_bare_activations(torch):
-    seq = mg.nn.Sequential(mg.nn.Linear(3, 4, seed=0), mg.nn.Tanh(), mg.nn.Identity(), mg.nn.Linear(4, 2, seed=1))
+    seq = mg.nn.Sequential(
+        mg.nn.Linear(3, 4, seed=0), mg.nn.Tanh(), mg.nn.Identity(), mg.nn.Linear(4, 2, seed=1)
+    )
     tm = to_torch(seq)
     assert [type(m).__name__ for m in tm] == ["Linear", "Tanh", "Linear"]
     x = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
@@ -248,7 +286,9 @@ def test_checkpoint_file_round_trip(torch, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
     ckpt = torch.load(path, weights_only=True)  # plain torch reads it: tensors and plain values only
     assert set(ckpt) == {"state_dict", "config"}
-    assert ckpt["config"]["sizes"] == [6, 5, 3] and ckpt["config"]["name_map"]["layers.1.weight"] == "2.weight"
+    assert (
+        ckpt["config"]["sizes"] == [6, 5, 3] and ckpt["config"]["name_map"]["layers.1.weight"] == "2.weight"
+    )
     seq = load_torch(path)
     x = np.random.default_rng(1).standard_normal((4, 6))
     with torch.no_grad():
@@ -272,12 +312,15 @@ def test_load_torch_errors(torch, tmp_path):
         save_torch(mg.nn.MLP([2, 1]), tmp_path / "nowhere" / "m.pt")
 
 
-@pytest.mark.parametrize("call", [
-    lambda: to_torch(mg.nn.MLP([2, 1])),
-    lambda: from_torch({}),
-    lambda: load_torch("x.pt"),
-    lambda: save_torch(mg.nn.MLP([2, 1]), "x.pt"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: to_torch(mg.nn.MLP([2, 1])),
+        lambda: from_torch({}),
+        lambda: load_torch("x.pt"),
+        lambda: save_torch(mg.nn.MLP([2, 1]), "x.pt"),
+    ],
+)
 def test_missing_torch_is_a_clear_import_error(monkeypatch, call):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r'pip install "microgradnet\[torch\]"'):

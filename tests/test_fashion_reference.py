@@ -4,13 +4,12 @@
 once with ``mg.fit`` and once with PyTorch from the same initial weights over the same
 batches in the same order, the two test accuracies agree within 2 percentage points.
 """
-import numpy as np
+
 import pytest
+from conftest import FASHION_DIR, require, require_path
 
 import microgradnet as mg
 from microgradnet.data import batches
-
-from conftest import FASHION_DIR, require, require_path
 
 LR = 3.0
 BATCH = 10
@@ -27,8 +26,7 @@ def test_one_epoch_matches_pytorch_within_two_points():
     model = mg.nn.MLP([784, 16, 16, 10], activation="sigmoid", seed=SEED)
     start = [(layer.weight.data.copy(), layer.bias.data.copy()) for layer in model.layers]
 
-    history = mg.fit(model, train, epochs=1, lr=LR, batch_size=BATCH, seed=SEED, progress=False,
-                     test=test)
+    history = mg.fit(model, train, epochs=1, lr=LR, batch_size=BATCH, seed=SEED, progress=False, test=test)
     mg_acc = history.test_accuracy[0]
 
     # The same network in PyTorch, from the same weights (torch keeps W as (out, in)).
@@ -57,4 +55,5 @@ def test_one_epoch_matches_pytorch_within_two_points():
 
     assert torch_acc > 0.6, f"the PyTorch reference itself did not learn ({torch_acc:.1%})"
     assert abs(mg_acc - torch_acc) <= 0.02, (
-        f"microgradnet {mg_acc:.2%} vs PyTorch {torch_acc:.2%} after one epoch")
+        f"microgradnet {mg_acc:.2%} vs PyTorch {torch_acc:.2%} after one epoch"
+    )

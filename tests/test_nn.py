@@ -1,5 +1,6 @@
 """nn: Linear, activations, Sequential, MLP — sizes, names, dtypes, seeds, graphs, state dicts
 and learning a small problem."""
+
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ XOR_Y = np.array([0, 1, 1, 0])
 
 
 # ============================================================================ sizes and names
+
 
 def test_mnist_mlp_has_13002_parameters():
     m = nn.MLP([784, 16, 16, 10], seed=0)
@@ -24,8 +26,14 @@ def test_mnist_mlp_has_13002_parameters():
 def test_named_parameters_and_shapes():
     m = nn.MLP([784, 16, 16, 10], seed=0)
     named = list(m.named_parameters())
-    assert [n for n, _ in named] == ["layers.0.weight", "layers.0.bias", "layers.1.weight",
-                                     "layers.1.bias", "layers.2.weight", "layers.2.bias"]
+    assert [n for n, _ in named] == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+    ]
     shapes = {n: p.shape for n, p in named}
     assert shapes["layers.0.weight"] == (784, 16) and shapes["layers.0.bias"] == (16,)
     assert shapes["layers.1.weight"] == (16, 16) and shapes["layers.2.weight"] == (16, 10)
@@ -53,6 +61,7 @@ def test_linear_weight_is_in_by_out_and_bias_starts_at_zero():
 
 
 # ============================================================================ dtype
+
 
 def test_default_dtype_float32_and_float64_end_to_end():
     m = nn.MLP([3, 4, 2], seed=0)
@@ -98,6 +107,7 @@ def test_linear_rejects_bad_dtype():
 
 # ============================================================================ seeds
 
+
 def test_same_seed_same_weights_different_seed_different():
     a = nn.MLP([6, 5, 3], seed=42)
     b = nn.MLP([6, 5, 3], seed=42)
@@ -115,8 +125,10 @@ def test_same_seed_same_weights_different_seed_different():
 
 # ============================================================================ graph
 
-@pytest.mark.parametrize("act,name", [("sigmoid", "sigmoid"), ("relu", "relu"), ("tanh", "tanh"),
-                                      ("softmax", "softmax")])
+
+@pytest.mark.parametrize(
+    "act,name", [("sigmoid", "sigmoid"), ("relu", "relu"), ("tanh", "tanh"), ("softmax", "softmax")]
+)
 def test_linear_records_matmul_then_add_bias_then_activation(act, name):
     lin = nn.Linear(3, 2, activation=act, seed=0)
     x = mg.Tensor(np.ones((4, 3), dtype=np.float32))
@@ -182,8 +194,13 @@ def test_mlp_softmax_output_rows_sum_to_one():
     out = m(np.random.default_rng(0).standard_normal((6, 3)))
     np.testing.assert_allclose(out.data.sum(axis=1), 1.0, rtol=1e-6)
     assert out.op.name == "softmax"
-    assert m.config() == {"kind": "MLP", "sizes": [3, 5, 4], "activation": "tanh",
-                          "output_activation": "softmax", "dtype": "float32"}
+    assert m.config() == {
+        "kind": "MLP",
+        "sizes": [3, 5, 4],
+        "activation": "tanh",
+        "output_activation": "softmax",
+        "dtype": "float32",
+    }
 
 
 def test_sequential_and_activation_modules():
@@ -191,8 +208,12 @@ def test_sequential_and_activation_modules():
     assert len(seq) == 4 and isinstance(seq[0], nn.Linear)
     out = seq(np.ones((2, 2)))
     assert out.op.name == "sigmoid" and out.shape == (2, 1)
-    assert [n for n, _ in seq.named_parameters()] == ["layers.0.weight", "layers.0.bias",
-                                                     "layers.2.weight", "layers.2.bias"]
+    assert [n for n, _ in seq.named_parameters()] == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+    ]
     np.testing.assert_array_equal(nn.ReLU()(np.array([-1.0, 2.0])).data, [0, 2])
     with pytest.raises(TypeError, match="item 1"):
         nn.Sequential(nn.Linear(2, 2), "relu")
@@ -209,6 +230,7 @@ def test_module_zero_grad():
 
 
 # ============================================================================ state dict
+
 
 def test_state_dict_round_trip():
     a = nn.MLP([4, 5, 3], seed=0)
@@ -285,14 +307,16 @@ def test_load_state_dict_missing_and_extra_keys_leave_model_unchanged():
 
 # ============================================================================ invalid arguments
 
+
 @pytest.mark.parametrize("sizes", [[784], [], [3, 0, 2], [3, -1], [2.5, 3], [True, 3], "784,10", [3, "4"]])
 def test_invalid_mlp_sizes(sizes):
     with pytest.raises(ValueError, match="sizes"):
         nn.MLP(sizes)
 
 
-@pytest.mark.parametrize("kwargs", [{"activation": "swish"}, {"output_activation": "sofmax"},
-                                    {"activation": 3}])
+@pytest.mark.parametrize(
+    "kwargs", [{"activation": "swish"}, {"output_activation": "sofmax"}, {"activation": 3}]
+)
 def test_invalid_activation_names(kwargs):
     with pytest.raises(ValueError, match="unknown activation"):
         nn.MLP([2, 3, 1], **kwargs)
@@ -312,6 +336,7 @@ def test_invalid_linear_init_and_activation():
 
 
 # ============================================================================ learning
+
 
 def _train(model, loss, lr, steps):
     opt = mg.optim.SGD(model.parameters(), lr=lr)

@@ -4,6 +4,7 @@ Shapes include broadcasting: a scalar with a matrix, rows ``(1, n)``, columns ``
 vectors ``(n,)`` against matrices, and 3-D batches. Hypothesis drives the property tests
 (random broadcastable shapes, the gradient of a sum, linearity).
 """
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +12,9 @@ from hypothesis import strategies as st
 
 import microgradnet as mg
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def rand(shape, seed=0, low=-2.0, high=2.0):
@@ -28,13 +30,16 @@ def away_from_zero(shape, seed=0, margin=0.3, high=2.0):
 def check(fn, *inputs, **kw):
     res = mg.gradcheck(fn, *inputs, **kw)
     assert res.ok, str(res)
-    assert res.checked == sum(np.asarray(x.data if isinstance(x, mg.Tensor) else x).size
-                              for x in inputs
-                              if not isinstance(x, mg.Tensor) or x.requires_grad)
+    assert res.checked == sum(
+        np.asarray(x.data if isinstance(x, mg.Tensor) else x).size
+        for x in inputs
+        if not isinstance(x, mg.Tensor) or x.requires_grad
+    )
     return res
 
 
 # ----------------------------------------------------------------------------- the checker itself
+
 
 def test_gradcheck_catches_a_wrong_gradient_rule():
     """A deliberately wrong rule must fail: otherwise none of the checks below mean anything."""
@@ -50,6 +55,7 @@ def test_gradcheck_catches_a_wrong_gradient_rule():
             return (g * self.saved,)  # should be 2x
 
     from microgradnet.tensor import apply
+
     res = mg.gradcheck(lambda t: apply(Wrong(), t), rand((3,), seed=1))
     assert not res.ok
     assert "FAILED" in str(res)
@@ -117,35 +123,35 @@ def test_pow_scalar_exponents(p, shape):
         x = rand(shape, seed=7, low=0.3, high=2.0)  # positive inputs for fractional powers
     else:
         x = away_from_zero(shape, seed=7, margin=0.4)
-    check(lambda t: t ** p, x)
+    check(lambda t: t**p, x)
 
 
 def test_pow_value_matches_numpy():
     x = rand((4,), seed=8, low=0.5, high=2.0)
     for p in (2, 3, 0.5, -1):
-        np.testing.assert_allclose((mg.Tensor(x) ** p).data, x ** p, rtol=1e-14)
+        np.testing.assert_allclose((mg.Tensor(x) ** p).data, x**p, rtol=1e-14)
 
 
 @pytest.mark.parametrize("shape", [(), (4,), (3, 4), (2, 3, 4)])
 def test_neg(shape):
     check(lambda t: -t, rand(shape, seed=9))
-    check(lambda t: -(-t) * 2.0, rand(shape, seed=10))
+    check(lambda t: t.__neg__().__neg__() * 2.0, rand(shape, seed=10))
 
 
 # ----------------------------------------------------------------------------- matmul
 
 MATMUL_SHAPES = [
-    ((4,), (4,)),           # dot product
-    ((4,), (4, 3)),         # 1-D @ 2-D
-    ((3, 4), (4,)),         # 2-D @ 1-D
-    ((3, 4), (4, 5)),       # 2-D @ 2-D
+    ((4,), (4,)),  # dot product
+    ((4,), (4, 3)),  # 1-D @ 2-D
+    ((3, 4), (4,)),  # 2-D @ 1-D
+    ((3, 4), (4, 5)),  # 2-D @ 2-D
     ((1, 4), (4, 1)),
     ((2, 3, 4), (2, 4, 5)),  # batched
-    ((2, 3, 4), (4, 5)),    # 3-D @ 2-D broadcast
-    ((3, 4), (2, 4, 5)),    # 2-D @ 3-D broadcast
+    ((2, 3, 4), (4, 5)),  # 3-D @ 2-D broadcast
+    ((3, 4), (2, 4, 5)),  # 2-D @ 3-D broadcast
     ((1, 3, 4), (2, 4, 5)),  # batch dim of size 1 broadcast
-    ((2, 3, 4), (4,)),      # 3-D @ 1-D
-    ((4,), (2, 4, 5)),      # 1-D @ 3-D
+    ((2, 3, 4), (4,)),  # 3-D @ 1-D
+    ((4,), (2, 4, 5)),  # 1-D @ 3-D
 ]
 
 
@@ -167,6 +173,7 @@ def test_matmul_with_constant_operand_only_checks_the_tensor():
 
 # ----------------------------------------------------------------------------- add_bias
 
+
 @pytest.mark.parametrize("sx", [(5,), (3, 5), (2, 3, 5), (1, 5)])
 def test_add_bias(sx):
     x, b = rand(sx, seed=15), rand((5,), seed=16)
@@ -187,11 +194,20 @@ def test_plus_vector_records_add_bias_and_checks():
 # ----------------------------------------------------------------------------- reductions
 
 REDUCE_CASES = [
-    ((3, 4), None, False), ((3, 4), None, True),
-    ((3, 4), 0, False), ((3, 4), 1, True), ((3, 4), -1, False), ((3, 4), -2, True),
-    ((2, 3, 4), (0, 2), False), ((2, 3, 4), (0, 2), True), ((2, 3, 4), (-1, 0), False),
-    ((2, 3, 4), (0, 1, 2), False), ((2, 3, 4), 1, True),
-    ((5,), 0, False), ((5,), None, True), ((), None, False),
+    ((3, 4), None, False),
+    ((3, 4), None, True),
+    ((3, 4), 0, False),
+    ((3, 4), 1, True),
+    ((3, 4), -1, False),
+    ((3, 4), -2, True),
+    ((2, 3, 4), (0, 2), False),
+    ((2, 3, 4), (0, 2), True),
+    ((2, 3, 4), (-1, 0), False),
+    ((2, 3, 4), (0, 1, 2), False),
+    ((2, 3, 4), 1, True),
+    ((5,), 0, False),
+    ((5,), None, True),
+    ((), None, False),
 ]
 
 
@@ -210,8 +226,18 @@ def test_sum_mean(op, shape, axis, keepdims):
 
 # ----------------------------------------------------------------------------- shape ops
 
-@pytest.mark.parametrize("shape,new", [((3, 4), (12,)), ((3, 4), (4, 3)), ((3, 4), (2, -1)),
-                                       ((2, 3, 4), (6, 4)), ((6,), (1, 2, 3)), ((), (1, 1))])
+
+@pytest.mark.parametrize(
+    "shape,new",
+    [
+        ((3, 4), (12,)),
+        ((3, 4), (4, 3)),
+        ((3, 4), (2, -1)),
+        ((2, 3, 4), (6, 4)),
+        ((6,), (1, 2, 3)),
+        ((), (1, 1)),
+    ],
+)
 def test_reshape(shape, new):
     x = rand(shape, seed=20)
     out = mg.Tensor(x).reshape(new)
@@ -221,8 +247,17 @@ def test_reshape(shape, new):
     check(lambda t: mg.reshape(t, new), x)
 
 
-@pytest.mark.parametrize("shape,axes", [((3, 4), None), ((2, 3, 4), None), ((2, 3, 4), (1, 0, 2)),
-                                        ((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (-1, 0, 1)), ((5,), None)])
+@pytest.mark.parametrize(
+    "shape,axes",
+    [
+        ((3, 4), None),
+        ((2, 3, 4), None),
+        ((2, 3, 4), (1, 0, 2)),
+        ((2, 3, 4), (2, 0, 1)),
+        ((2, 3, 4), (-1, 0, 1)),
+        ((5,), None),
+    ],
+)
 def test_transpose(shape, axes):
     x = rand(shape, seed=21)
     out = mg.Tensor(x).transpose(axes) if axes else mg.Tensor(x).transpose()
@@ -238,14 +273,27 @@ def test_transpose(shape, axes):
 
 
 GETITEM_CASES = [
-    ((5,), 2), ((5,), -1), ((5,), slice(1, 4)), ((5,), slice(None, None, -2)),
-    ((3, 4), 1), ((3, 4), -1), ((3, 4), (1, 2)), ((3, 4), (slice(None), 1)),
-    ((3, 4), (slice(0, 2), slice(1, None))), ((3, 4), (-2, slice(None, None, 2))),
-    ((5,), np.array([0, 2, 2, 4, 0])), ((3, 4), np.array([2, 0, 2])),
+    ((5,), 2),
+    ((5,), -1),
+    ((5,), slice(1, 4)),
+    ((5,), slice(None, None, -2)),
+    ((3, 4), 1),
+    ((3, 4), -1),
+    ((3, 4), (1, 2)),
+    ((3, 4), (slice(None), 1)),
+    ((3, 4), (slice(0, 2), slice(1, None))),
+    ((3, 4), (-2, slice(None, None, 2))),
+    ((5,), np.array([0, 2, 2, 4, 0])),
+    ((3, 4), np.array([2, 0, 2])),
     ((3, 4), (np.array([0, 1, 1, 2]), np.array([3, 3, 3, 0]))),
-    ((3, 4), (slice(None), np.array([1, 1, 0]))), ((3, 4), [0, 0, 1]),
-    ((3, 4), None), ((3, 4), (None, 1)), ((3, 4), Ellipsis), ((2, 3, 4), (Ellipsis, 1)),
-    ((2, 3, 4), (0, Ellipsis, None)), ((2, 3, 4), (Ellipsis, np.array([0, 0, 3]))),
+    ((3, 4), (slice(None), np.array([1, 1, 0]))),
+    ((3, 4), [0, 0, 1]),
+    ((3, 4), None),
+    ((3, 4), (None, 1)),
+    ((3, 4), Ellipsis),
+    ((2, 3, 4), (Ellipsis, 1)),
+    ((2, 3, 4), (0, Ellipsis, None)),
+    ((2, 3, 4), (Ellipsis, np.array([0, 0, 3]))),
     ((3, 4), np.array([[0, 1], [1, 1]])),
 ]
 
@@ -274,9 +322,11 @@ SHAPES = [(), (5,), (3, 4), (2, 3, 4), (1, 4), (4, 1)]
 @pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
 def test_smooth_functions(name, shape):
     x = rand(shape, seed=23, low=-3, high=3)
-    np.testing.assert_allclose(getattr(mg.Tensor(x), name)().data,
-                               {"exp": np.exp, "tanh": np.tanh,
-                                "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[name](x), rtol=1e-13)
+    np.testing.assert_allclose(
+        getattr(mg.Tensor(x), name)().data,
+        {"exp": np.exp, "tanh": np.tanh, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[name](x),
+        rtol=1e-13,
+    )
     check(lambda t: getattr(t, name)(), x)
     fn = getattr(mg, name)
     check(lambda t: fn(t * 2.0) + t, x)
@@ -304,8 +354,20 @@ def test_relu_gradient_is_zero_for_negative_inputs():
     np.testing.assert_array_equal(x.grad, [0, 0, 1, 1])
 
 
-@pytest.mark.parametrize("shape,axis", [((5,), -1), ((5,), 0), ((3, 4), -1), ((3, 4), 0), ((3, 4), 1),
-                                        ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 3, 4), 0), ((1, 4), 0)])
+@pytest.mark.parametrize(
+    "shape,axis",
+    [
+        ((5,), -1),
+        ((5,), 0),
+        ((3, 4), -1),
+        ((3, 4), 0),
+        ((3, 4), 1),
+        ((2, 3, 4), 1),
+        ((2, 3, 4), -1),
+        ((2, 3, 4), 0),
+        ((1, 4), 0),
+    ],
+)
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_log_softmax(name, shape, axis):
     x = rand(shape, seed=27, low=-3, high=3)
@@ -320,12 +382,14 @@ def test_softmax_log_softmax(name, shape, axis):
 
 # ----------------------------------------------------------------------------- costs
 
+
 @pytest.mark.parametrize("shape", [(), (4,), (3, 4), (5, 2)])
 def test_squared_error_both_inputs(shape):
     a, y = rand(shape, seed=28), rand(shape, seed=29)
     n = shape[0] if len(shape) == 2 else 1
-    np.testing.assert_allclose(mg.squared_error(mg.Tensor(a), mg.Tensor(y)).data,
-                               ((a - y) ** 2).sum() / n, rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.squared_error(mg.Tensor(a), mg.Tensor(y)).data, ((a - y) ** 2).sum() / n, rtol=1e-13
+    )
     check(lambda t, u: mg.squared_error(t, u), a, y)
     check(lambda t: mg.squared_error(t, y), a)
     check(lambda u: mg.squared_error(a, u), y)
@@ -335,13 +399,15 @@ def test_squared_error_integer_labels():
     a = rand((4, 3), seed=30)
     labels = np.array([2, 0, 1, 2])
     onehot = np.eye(3)[labels]
-    np.testing.assert_allclose(mg.squared_error(mg.Tensor(a), labels).data,
-                               ((a - onehot) ** 2).sum() / 4, rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.squared_error(mg.Tensor(a), labels).data, ((a - onehot) ** 2).sum() / 4, rtol=1e-13
+    )
     check(lambda t: mg.squared_error(t, labels), a)
     # 1-D output, a single integer label
     v = rand((3,), seed=31)
-    np.testing.assert_allclose(mg.squared_error(mg.Tensor(v), np.int64(1)).data,
-                               ((v - np.eye(3)[1]) ** 2).sum(), rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.squared_error(mg.Tensor(v), np.int64(1)).data, ((v - np.eye(3)[1]) ** 2).sum(), rtol=1e-13
+    )
     check(lambda t: mg.squared_error(t, np.int64(1)), v)
     check(lambda t: mg.squared_error(t, 2), v)
 
@@ -356,8 +422,9 @@ def test_cross_entropy_int_labels(n, c):
     z = rand((n, c), seed=32, low=-3, high=3)
     labels = np.random.default_rng(33).integers(0, c, n)
     logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-    np.testing.assert_allclose(mg.cross_entropy(mg.Tensor(z), labels).data,
-                               -logp[np.arange(n), labels].mean(), rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.cross_entropy(mg.Tensor(z), labels).data, -logp[np.arange(n), labels].mean(), rtol=1e-13
+    )
     check(lambda t: mg.cross_entropy(t, labels), z)
 
 
@@ -366,14 +433,16 @@ def test_cross_entropy_onehot_and_probability_targets(n, c):
     z = rand((n, c), seed=34, low=-3, high=3)
     labels = np.random.default_rng(35).integers(0, c, n)
     onehot = np.eye(c)[labels]
-    np.testing.assert_allclose(mg.cross_entropy(mg.Tensor(z), onehot).data,
-                               mg.cross_entropy(mg.Tensor(z), labels).data, rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.cross_entropy(mg.Tensor(z), onehot).data, mg.cross_entropy(mg.Tensor(z), labels).data, rtol=1e-13
+    )
     check(lambda t: mg.cross_entropy(t, onehot), z)
     probs = np.random.default_rng(36).uniform(0.1, 1, (n, c))
     probs /= probs.sum(1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-    np.testing.assert_allclose(mg.cross_entropy(mg.Tensor(z), probs).data,
-                               -(probs * logp).sum() / n, rtol=1e-13)
+    np.testing.assert_allclose(
+        mg.cross_entropy(mg.Tensor(z), probs).data, -(probs * logp).sum() / n, rtol=1e-13
+    )
     check(lambda t: mg.cross_entropy(t, probs), z)
     check(lambda t: mg.cross_entropy(t, mg.Tensor(probs)), z)
 
@@ -386,13 +455,20 @@ def test_cross_entropy_single_example_1d():
 
 # ----------------------------------------------------------------------------- compositions
 
+
 def test_mlp_like_composition():
     x = rand((5, 3), seed=38)
     w1, b1, w2, b2 = rand((3, 4), seed=39), rand((4,), seed=40), rand((4, 2), seed=41), rand((2,), seed=42)
     labels = np.array([0, 1, 1, 0, 1])
     check(lambda x_, a, b, c, d: mg.cross_entropy((x_ @ a + b).tanh() @ c + d, labels), x, w1, b1, w2, b2)
-    check(lambda x_, a, b, c, d: mg.squared_error(((x_ @ a).add_bias(b)).sigmoid() @ c + d, labels),
-          x, w1, b1, w2, b2)
+    check(
+        lambda x_, a, b, c, d: mg.squared_error(((x_ @ a).add_bias(b)).sigmoid() @ c + d, labels),
+        x,
+        w1,
+        b1,
+        w2,
+        b2,
+    )
 
 
 def test_tensor_used_many_times():
@@ -409,6 +485,7 @@ def test_non_requires_grad_tensor_is_not_checked():
 
 # ----------------------------------------------------------------------------- hypothesis properties
 
+
 @st.composite
 def broadcastable_pair(draw):
     ndim = draw(st.integers(0, 3))
@@ -416,7 +493,7 @@ def broadcastable_pair(draw):
 
     def sub(shape):
         keep = draw(st.integers(0, len(shape)))
-        tail = shape[len(shape) - keep:]
+        tail = shape[len(shape) - keep :]
         return tuple(1 if draw(st.booleans()) else s for s in tail)
 
     a, b = sub(full), sub(full)
@@ -426,14 +503,19 @@ def broadcastable_pair(draw):
 
 
 @SETTINGS
-@given(shapes=broadcastable_pair(), op=st.sampled_from(["add", "sub", "mul", "div"]),
-       seed=st.integers(0, 2 ** 16))
+@given(
+    shapes=broadcastable_pair(), op=st.sampled_from(["add", "sub", "mul", "div"]), seed=st.integers(0, 2**16)
+)
 def test_property_broadcast_binary_ops(shapes, op, seed):
     sa, sb = shapes
     a = rand(sa, seed=seed)
     b = away_from_zero(sb, seed=seed + 1, margin=0.5)
-    fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
-          "mul": lambda x, y: x * y, "div": lambda x, y: x / y}[op]
+    fn = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+    }[op]
     out = fn(mg.Tensor(a), mg.Tensor(b))
     assert out.shape == np.broadcast_shapes(sa, sb)
     np.testing.assert_allclose(out.data, fn(a, b), rtol=1e-14)
@@ -441,7 +523,7 @@ def test_property_broadcast_binary_ops(shapes, op, seed):
 
 
 @SETTINGS
-@given(shapes=broadcastable_pair(), seed=st.integers(0, 2 ** 16))
+@given(shapes=broadcastable_pair(), seed=st.integers(0, 2**16))
 def test_property_grad_shapes_match_inputs(shapes, seed):
     sa, sb = shapes
     a = mg.Tensor(rand(sa, seed=seed), requires_grad=True)
@@ -451,8 +533,7 @@ def test_property_grad_shapes_match_inputs(shapes, seed):
 
 
 @SETTINGS
-@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple),
-       seed=st.integers(0, 2 ** 16))
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple), seed=st.integers(0, 2**16))
 def test_property_gradient_of_a_sum_is_the_sum_of_gradients(shape, seed):
     x0 = rand(shape, seed=seed)
     f = lambda t: (t * t).sum()  # noqa: E731
@@ -469,8 +550,12 @@ def test_property_gradient_of_a_sum_is_the_sum_of_gradients(shape, seed):
 
 
 @SETTINGS
-@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
-       alpha=st.floats(-3, 3), beta=st.floats(-3, 3), seed=st.integers(0, 2 ** 16))
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
+    alpha=st.floats(-3, 3),
+    beta=st.floats(-3, 3),
+    seed=st.integers(0, 2**16),
+)
 def test_property_linearity_of_backward(shape, alpha, beta, seed):
     """backward(α·u + β·v) = α·backward(u) + β·backward(v) for a fixed graph (a VJP is linear)."""
     x0 = rand(shape, seed=seed)
@@ -482,12 +567,13 @@ def test_property_linearity_of_backward(shape, alpha, beta, seed):
         (t.tanh() * t + t.exp()).backward(gradient=seed_grad)
         return t.grad
 
-    np.testing.assert_allclose(vjp(alpha * u + beta * v), alpha * vjp(u) + beta * vjp(v),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        vjp(alpha * u + beta * v), alpha * vjp(u) + beta * vjp(v), rtol=1e-9, atol=1e-9
+    )
 
 
 @SETTINGS
-@given(n=st.integers(1, 5), c=st.integers(2, 5), seed=st.integers(0, 2 ** 16))
+@given(n=st.integers(1, 5), c=st.integers(2, 5), seed=st.integers(0, 2**16))
 def test_property_cross_entropy_and_softmax_grads(n, c, seed):
     z = rand((n, c), seed=seed, low=-4, high=4)
     labels = np.random.default_rng(seed).integers(0, c, n)

@@ -1,19 +1,21 @@
 """Optimizers: SGD by hand, SGD (momentum, weight decay) and Adam against PyTorch, argument checks."""
+
 import math
 
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
 from microgradnet.optim import SGD, Adam
 
-from conftest import require
-
 
 def make_params(seed=0, dtype=np.float64):
     r = np.random.default_rng(seed)
-    return [mg.Tensor(r.standard_normal((3, 4)).astype(dtype), requires_grad=True, name="w"),
-            mg.Tensor(r.standard_normal((4,)).astype(dtype), requires_grad=True, name="b")]
+    return [
+        mg.Tensor(r.standard_normal((3, 4)).astype(dtype), requires_grad=True, name="w"),
+        mg.Tensor(r.standard_normal((4,)).astype(dtype), requires_grad=True, name="b"),
+    ]
 
 
 def grads_for(step, shapes, seed=0):
@@ -22,6 +24,7 @@ def grads_for(step, shapes, seed=0):
 
 
 # ============================================================================ SGD by hand
+
 
 def test_sgd_step_equals_hand_computation():
     w = mg.Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
@@ -64,8 +67,11 @@ def test_params_with_grad_none_are_skipped():
     a, b = make_params()
     a_before, b_before = a.data.copy(), b.data.copy()
     a.grad = np.ones_like(a.data)
-    for opt in (SGD([a, b], lr=0.1), SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.1),
-                Adam([a, b], lr=0.1, weight_decay=0.1)):
+    for opt in (
+        SGD([a, b], lr=0.1),
+        SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.1),
+        Adam([a, b], lr=0.1, weight_decay=0.1),
+    ):
         opt.step()
         np.testing.assert_array_equal(b.data, b_before)
         assert b.grad is None
@@ -99,6 +105,7 @@ def test_accepts_a_single_tensor_and_a_generator():
 
 # ============================================================================ argument checks
 
+
 @pytest.mark.parametrize("cls", [SGD, Adam])
 @pytest.mark.parametrize("lr", [0, 0.0, -0.1, float("nan"), float("inf"), "0.1", None, True, [0.1]])
 def test_invalid_lr(cls, lr):
@@ -108,18 +115,31 @@ def test_invalid_lr(cls, lr):
     assert cls.__name__ in str(e.value)
 
 
-@pytest.mark.parametrize("kwargs,word", [({"momentum": -0.1}, "momentum"), ({"momentum": 1.0}, "momentum"),
-                                         ({"weight_decay": -1.0}, "weight_decay"),
-                                         ({"momentum": float("nan")}, "momentum")])
+@pytest.mark.parametrize(
+    "kwargs,word",
+    [
+        ({"momentum": -0.1}, "momentum"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"weight_decay": -1.0}, "weight_decay"),
+        ({"momentum": float("nan")}, "momentum"),
+    ],
+)
 def test_invalid_sgd_settings(kwargs, word):
     p = mg.Tensor(np.ones(2), requires_grad=True)
     with pytest.raises(ValueError, match=word):
         SGD([p], lr=0.1, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs,word", [({"betas": (0.9,)}, "betas"), ({"betas": (1.0, 0.999)}, "betas"),
-                                         ({"betas": (0.9, -0.1)}, "betas"), ({"eps": 0.0}, "eps"),
-                                         ({"weight_decay": -0.1}, "weight_decay")])
+@pytest.mark.parametrize(
+    "kwargs,word",
+    [
+        ({"betas": (0.9,)}, "betas"),
+        ({"betas": (1.0, 0.999)}, "betas"),
+        ({"betas": (0.9, -0.1)}, "betas"),
+        ({"eps": 0.0}, "eps"),
+        ({"weight_decay": -0.1}, "weight_decay"),
+    ],
+)
 def test_invalid_adam_settings(kwargs, word):
     p = mg.Tensor(np.ones(2), requires_grad=True)
     with pytest.raises(ValueError, match=word):
@@ -154,6 +174,7 @@ def test_state_dict_holds_settings_and_buffer_copies():
 
 # ============================================================================ against PyTorch
 
+
 def _run_both(make_mg, make_torch, steps, seed, dtype=np.float64):
     torch = require("torch")
     params = make_params(seed, dtype)
@@ -172,30 +193,41 @@ def _run_both(make_mg, make_torch, steps, seed, dtype=np.float64):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.0, 0.01), (0.5, 0.1), (0.99, 0.001)])
+@pytest.mark.parametrize(
+    "momentum,weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.0, 0.01), (0.5, 0.1), (0.99, 0.001)]
+)
 def test_sgd_matches_torch(seed, momentum, weight_decay):
     lr = 0.05
     n = 0
-    for ours, theirs in _run_both(lambda ps: SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay),
-                                  lambda torch, ps: torch.optim.SGD(ps, lr=lr, momentum=momentum,
-                                                                    weight_decay=weight_decay),
-                                  steps=8, seed=seed):
+    for ours, theirs in _run_both(
+        lambda ps: SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay),
+        lambda torch, ps: torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay),
+        steps=8,
+        seed=seed,
+    ):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
         n += 1
     assert n == 16
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("lr,betas,eps,weight_decay", [(1e-3, (0.9, 0.999), 1e-8, 0.0),
-                                                       (0.1, (0.8, 0.99), 1e-6, 0.0),
-                                                       (0.01, (0.9, 0.999), 1e-8, 0.05),
-                                                       (0.5, (0.0, 0.5), 1e-3, 0.0)])
+@pytest.mark.parametrize(
+    "lr,betas,eps,weight_decay",
+    [
+        (1e-3, (0.9, 0.999), 1e-8, 0.0),
+        (0.1, (0.8, 0.99), 1e-6, 0.0),
+        (0.01, (0.9, 0.999), 1e-8, 0.05),
+        (0.5, (0.0, 0.5), 1e-3, 0.0),
+    ],
+)
 def test_adam_matches_torch(seed, lr, betas, eps, weight_decay):
     n = 0
-    for ours, theirs in _run_both(lambda ps: Adam(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay),
-                                  lambda torch, ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps,
-                                                                     weight_decay=weight_decay),
-                                  steps=10, seed=seed):
+    for ours, theirs in _run_both(
+        lambda ps: Adam(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay),
+        lambda torch, ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay),
+        steps=10,
+        seed=seed,
+    ):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
         n += 1
     assert n == 20
@@ -203,8 +235,10 @@ def test_adam_matches_torch(seed, lr, betas, eps, weight_decay):
 
 def test_sgd_and_adam_match_torch_in_float32():
     for make_mg, make_t in [
-        (lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
-         lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01)),
+        (
+            lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+            lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+        ),
         (lambda ps: Adam(ps, lr=0.01), lambda torch, ps: torch.optim.Adam(ps, lr=0.01)),
     ]:
         for ours, theirs in _run_both(make_mg, make_t, steps=5, seed=3, dtype=np.float32):

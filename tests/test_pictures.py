@@ -1,11 +1,12 @@
 """The videos' pictures (microgradnet.viz.pictures): what they draw is the model's numbers."""
+
 import os
 
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
-from conftest import require
 
 matplotlib = require("matplotlib")
 matplotlib.use("Agg")
@@ -13,8 +14,15 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from microgradnet.viz import pictures  # noqa: E402
-from microgradnet.viz.pictures import (cost_curve, save_figure, show_digits, show_network,  # noqa: E402
-                                       show_noise, show_nudges, show_weights)
+from microgradnet.viz.pictures import (
+    cost_curve,
+    save_figure,
+    show_digits,
+    show_network,  # noqa: E402
+    show_noise,
+    show_nudges,
+    show_weights,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +35,9 @@ def trained(digits):
     """A 64-16-16-10 network after a few steps, and its history."""
     train, test = digits
     model = mg.nn.MLP([64, 16, 16, 10], seed=3)
-    history = mg.fit(model, train[:200], epochs=2, lr=3.0, batch_size=20, test=test[:100],
-                     progress=False, fast=False)
+    history = mg.fit(
+        model, train[:200], epochs=2, lr=3.0, batch_size=20, test=test[:100], progress=False, fast=False
+    )
     return model, history
 
 
@@ -69,8 +78,9 @@ def test_show_weights_later_layer_and_max_neurons(trained):
     fig = show_weights(model, layer=1, max_neurons=5)
     images = [im for ax in fig.axes for im in ax.get_images()]
     assert len(images) == 5
-    np.testing.assert_array_equal(np.asarray(images[4].get_array()),
-                                  model.layers[1].weight.data[:, 4].reshape(4, 4))
+    np.testing.assert_array_equal(
+        np.asarray(images[4].get_array()), model.layers[1].weight.data[:, 4].reshape(4, 4)
+    )
     fig = show_weights(model, layer=-1, image_shape=(2, 8))  # 16 inputs as 2×8
     assert np.asarray(fig.axes[0].get_images()[0].get_array()).shape == (2, 8)
 
@@ -187,10 +197,12 @@ def test_show_nudges_are_minus_the_engine_gradients(trained, digits):
     model.zero_grad()
     mg.squared_error(out, np.array([y])).backward()
     np.testing.assert_allclose(_heights(_axes(fig, "nudge outputs")), -out.grad[0], rtol=1e-5, atol=1e-8)
-    np.testing.assert_allclose(_heights(_axes(fig, "nudge biases")), -model.layers[2].bias.grad,
-                               rtol=1e-5, atol=1e-8)
-    np.testing.assert_allclose(_heights(_axes(fig, "nudge previous activations")), -h2.grad[0],
-                               rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        _heights(_axes(fig, "nudge biases")), -model.layers[2].bias.grad, rtol=1e-5, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        _heights(_axes(fig, "nudge previous activations")), -h2.grad[0], rtol=1e-5, atol=1e-8
+    )
     gw = -model.layers[2].weight.grad
     bars = _axes(fig, "nudge weights").patches
     assert len(bars) == 7
@@ -252,6 +264,7 @@ def test_save_figure_bad_suffix_and_failure_leave_nothing(tmp_path, digits):
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
     import builtins
+
     real = builtins.__import__
 
     def fake(name, *args, **kw):
@@ -261,10 +274,12 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
 
     model = mg.nn.MLP([4, 2], seed=0)
     monkeypatch.setattr(builtins, "__import__", fake)
-    for draw in (lambda: pictures.show_digits((np.zeros((1, 4)), np.zeros(1, dtype=int))),
-                 lambda: pictures.show_network(model, np.zeros(4)),
-                 lambda: pictures.cost_curve({"cost": [1.0]}),
-                 lambda: pictures.save_figure(None, "x.png")):
+    for draw in (
+        lambda: pictures.show_digits((np.zeros((1, 4)), np.zeros(1, dtype=int))),
+        lambda: pictures.show_network(model, np.zeros(4)),
+        lambda: pictures.cost_curve({"cost": [1.0]}),
+        lambda: pictures.save_figure(None, "x.png"),
+    ):
         with pytest.raises(ImportError, match=r'pip install "microgradnet\[viz\]"'):
             draw()
 

@@ -1,16 +1,16 @@
 """Record once, replay (microgradnet.replay.TrainStep): the same numbers as the plain loop."""
+
 import gc
 import importlib.util
 import weakref
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import microgradnet as mg
 from microgradnet.data import batches
 from microgradnet.replay import TrainStep
-
-from conftest import ROOT
 
 
 def _data(n=95, d=12, k=4, seed=0):
@@ -168,9 +168,9 @@ def test_replace_a_layer_re_records_and_matches_plain():
                 opt = mg.optim.SGD(model.parameters(), lr=0.5)
                 step.optimizer = opt
             if fast:
-                costs.append(step(x[i:i + 10], y[i:i + 10]))
+                costs.append(step(x[i : i + 10], y[i : i + 10]))
             else:
-                c = mg.squared_error(model(x[i:i + 10]), y[i:i + 10])
+                c = mg.squared_error(model(x[i : i + 10]), y[i : i + 10])
                 opt.zero_grad()
                 c.backward()
                 opt.step()
@@ -237,9 +237,10 @@ def test_bad_labels_raise_the_loss_functions_error():
 def test_other_loss_functions_run_the_plain_way():
     x, y = _data()
     model = _model()
-    step = TrainStep(model, lambda out, t: mg.squared_error(out, t) * 2.0,
-                     mg.optim.SGD(model.parameters(), lr=0.5))
-    for i in range(3):
+    step = TrainStep(
+        model, lambda out, t: mg.squared_error(out, t) * 2.0, mg.optim.SGD(model.parameters(), lr=0.5)
+    )
+    for _ in range(3):
         step(x[:10], y[:10])
     assert step.plain_steps == 3 and step.replays == 0
 
@@ -277,8 +278,9 @@ def test_fit_fast_and_plain_give_the_same_history():
     weights = []
     for fast in (False, True):
         model = _model()
-        h = mg.fit(model, (x, y), epochs=2, lr=0.5, batch_size=16, progress=False, fast=fast,
-                   test=(x[:50], y[:50]))
+        h = mg.fit(
+            model, (x, y), epochs=2, lr=0.5, batch_size=16, progress=False, fast=fast, test=(x[:50], y[:50])
+        )
         histories.append(h)
         weights.append([p.data.copy() for p in model.parameters()])
     assert histories[0].step_cost == histories[1].step_cost
@@ -294,8 +296,16 @@ def test_fit_fast_with_cross_entropy_and_adam():
     for fast in (False, True):
         model = _model(act="relu", out=None)
         opt = mg.optim.Adam(model.parameters(), lr=0.01)
-        h = mg.fit(model, (x, y), epochs=2, batch_size=32, loss="cross_entropy", optimizer=opt,
-                   progress=False, fast=fast)
+        h = mg.fit(
+            model,
+            (x, y),
+            epochs=2,
+            batch_size=32,
+            loss="cross_entropy",
+            optimizer=opt,
+            progress=False,
+            fast=fast,
+        )
         out.append(h.step_cost)
     assert out[0] == out[1]
 
@@ -318,9 +328,16 @@ def test_benchmark_quick_runs_and_prints_a_table(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.random((300, 784), dtype=np.float32)
     y = rng.integers(0, 10, 300)
-    times, costs, rounds = run.time_epochs([784, 16, 16, 10], 10, x, y, 1,
-                                           ["microgradnet eager", "microgradnet fast", "numpy floor"],
-                                           None, min_seconds=0)
+    times, costs, rounds = run.time_epochs(
+        [784, 16, 16, 10],
+        10,
+        x,
+        y,
+        1,
+        ["microgradnet eager", "microgradnet fast", "numpy floor"],
+        None,
+        min_seconds=0,
+    )
     assert rounds == 1
     assert set(times) == {"microgradnet eager", "microgradnet fast", "numpy floor"}
     # all engines trained the same network on the same batches: the same mean cost
@@ -346,12 +363,15 @@ class _Residual(mg.nn.Module):
         return self.b(h + h * 0.5)
 
 
-@pytest.mark.parametrize("make, kind", [
-    (lambda: _model("sigmoid"), "_ChainTape"),
-    (lambda: _model("relu", out=None), "_ChainTape"),
-    (lambda: _model("tanh", dtype=np.float64), "_ChainTape"),
-    (lambda: _Residual(), "_Tape"),
-])
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (lambda: _model("sigmoid"), "_ChainTape"),
+        (lambda: _model("relu", out=None), "_ChainTape"),
+        (lambda: _model("tanh", dtype=np.float64), "_ChainTape"),
+        (lambda: _Residual(), "_Tape"),
+    ],
+)
 @pytest.mark.parametrize("loss", [mg.squared_error, mg.cross_entropy])
 def test_chain_and_general_tapes_match_the_plain_loop_bit_for_bit(make, kind, loss):
     x, y = _data()
@@ -370,8 +390,9 @@ def test_chain_and_general_tapes_match_the_plain_loop_bit_for_bit(make, kind, lo
                 cost.backward()
                 opt.step()
                 costs.append(float(cost.data))
-        runs.append((costs, [p.data.copy() for p in model.parameters()],
-                     [p.grad.copy() for p in model.parameters()]))
+        runs.append(
+            (costs, [p.data.copy() for p in model.parameters()], [p.grad.copy() for p in model.parameters()])
+        )
         if fast:
             assert step.replays > 0
             assert {type(t).__name__ for t in step._tapes.values()} == {kind}

@@ -1,4 +1,5 @@
 """save/load: round trips, the file format, damaged files and failed saves."""
+
 import json
 import os
 import zipfile
@@ -18,10 +19,17 @@ def model_and_input(sizes, dtype, seed=0, **kw):
 
 # ============================================================================ round trips
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("sizes,kw", [([784, 16, 16, 10], {}), ([2, 3], {}),
-                                      ([4, 8, 8, 8, 3], {"activation": "relu", "output_activation": None}),
-                                      ([3, 5, 2], {"activation": "tanh", "output_activation": "softmax"})])
+@pytest.mark.parametrize(
+    "sizes,kw",
+    [
+        ([784, 16, 16, 10], {}),
+        ([2, 3], {}),
+        ([4, 8, 8, 8, 3], {"activation": "relu", "output_activation": None}),
+        ([3, 5, 2], {"activation": "tanh", "output_activation": "softmax"}),
+    ],
+)
 def test_save_load_round_trip(tmp_path, dtype, sizes, kw):
     m, x = model_and_input(sizes, dtype, **kw)
     # train one step so the weights are not just the seeded initialisation
@@ -78,6 +86,7 @@ def test_save_rejects_non_models(tmp_path):
 
 
 # ============================================================================ bad files
+
 
 def _assert_names_file(excinfo, path):
     assert str(path) in str(excinfo.value)
@@ -144,7 +153,7 @@ def test_load_truncated_model_file(tmp_path, fraction):
     m, _ = model_and_input([20, 10, 5], np.float32)
     good = mg.save(m, tmp_path / "good.npz").read_bytes()
     p = tmp_path / "cut.npz"
-    p.write_bytes(good[:int(len(good) * fraction)])
+    p.write_bytes(good[: int(len(good) * fraction)])
     with pytest.raises(mg.ModelFileError) as e:
         mg.load(p)
     _assert_names_file(e, p)
@@ -154,7 +163,7 @@ def test_load_model_file_with_corrupted_middle(tmp_path):
     m, _ = model_and_input([20, 10, 5], np.float32)
     data = bytearray(mg.save(m, tmp_path / "good.npz").read_bytes())
     mid = len(data) // 3
-    data[mid:mid + 64] = bytes(64)
+    data[mid : mid + 64] = bytes(64)
     p = tmp_path / "bad.npz"
     p.write_bytes(bytes(data))
     with pytest.raises(mg.ModelFileError) as e:
@@ -169,8 +178,11 @@ def test_load_model_file_with_any_flipped_byte_loads_or_raises_model_file_error(
     data = mg.save(m, tmp_path / "good.npz").read_bytes()
     p = tmp_path / "flipped.npz"
     # every byte of the first entry and of the central directory, every 3rd in between
-    positions = sorted(set(range(0, 300)) | set(range(300, len(data) - 300, 3))
-                       | set(range(max(len(data) - 300, 0), len(data))))
+    positions = sorted(
+        set(range(0, 300))
+        | set(range(300, len(data) - 300, 3))
+        | set(range(max(len(data) - 300, 0), len(data)))
+    )
     raised = 0
     for i in positions:
         d = bytearray(data)
@@ -188,8 +200,19 @@ def _write_model_npz(path, config, arrays):
     np.savez(path, __config__=np.array(json.dumps(config)), **arrays)
 
 
-@pytest.mark.parametrize("change", ["wrong_shape", "missing_array", "extra_array", "bad_format", "bad_kind",
-                                    "bad_sizes", "bad_json", "missing_sizes"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "wrong_shape",
+        "missing_array",
+        "extra_array",
+        "bad_format",
+        "bad_kind",
+        "bad_sizes",
+        "bad_json",
+        "missing_sizes",
+    ],
+)
 def test_load_inconsistent_model_files(tmp_path, change):
     m, _ = model_and_input([4, 3, 2], np.float32)
     config = dict(m.config(), format=serialize.FORMAT)
@@ -219,6 +242,7 @@ def test_load_inconsistent_model_files(tmp_path, change):
 
 
 # ============================================================================ failed saves
+
 
 def test_save_into_missing_folder_leaves_nothing(tmp_path):
     m, _ = model_and_input([3, 2], np.float32)

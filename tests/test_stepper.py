@@ -1,14 +1,14 @@
 """The backprop stepper page, without a browser: data, safety, self-containment."""
+
 import json
 import re
 
 import numpy as np
 import pytest
+from conftest import require_program
 
 import microgradnet as mg
 from microgradnet.viz.stepper import backprop_page, json_for_html, page_data, sanitize_svg, toy_network
-
-from conftest import require_program
 
 EVIL = "</script><script>alert(1)</script>"
 
@@ -22,16 +22,31 @@ def test_toy_page_data_follows_the_chain_rule():
     cost, p = toy_network()
     data = page_data(cost, params=p)
     assert data["scalar"]
-    assert [s["name"] for s in data["forward"]] == ["mul", "add", "sigmoid", "mul", "add", "sigmoid",
-                                                    "squared_error"]
-    assert [s["name"] for s in data["backward"]] == ["squared_error", "sigmoid", "add", "mul", "sigmoid",
-                                                     "add", "mul"]
+    assert [s["name"] for s in data["forward"]] == [
+        "mul",
+        "add",
+        "sigmoid",
+        "mul",
+        "add",
+        "sigmoid",
+        "squared_error",
+    ]
+    assert [s["name"] for s in data["backward"]] == [
+        "squared_error",
+        "sigmoid",
+        "add",
+        "mul",
+        "sigmoid",
+        "add",
+        "mul",
+    ]
     assert data["forward"][2]["eq"] == "a1 = σ(z1)"
     for s in data["backward"]:
         for inp in s["inputs"]:
             if inp["local"] is not None:  # upstream × local = contribution, in numbers
                 assert inp["contribution"]["value"] == pytest.approx(
-                    s["upstream"]["value"] * inp["local"]["value"], rel=1e-12)
+                    s["upstream"]["value"] * inp["local"]["value"], rel=1e-12
+                )
     sig = data["backward"][1]
     assert sig["inputs"][0]["formula"] == "σ(z2)·(1−σ(z2))"  # the op's formula in this graph's names
     assert all(t.grad is None for t in p.values())
@@ -81,10 +96,12 @@ def test_json_for_html_cannot_break_out():
 
 
 def test_sanitize_svg_strips_scripts_and_handlers():
-    svg = ('<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">'
-           '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="30pt" '
-           'height="15pt"><script>alert(1)</script><g id="n" onclick="alert(2)"><title>t</title>'
-           '<a xlink:href="javascript:alert(3)"><text>ok</text></a></g></svg>')
+    svg = (
+        '<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="30pt" '
+        'height="15pt"><script>alert(1)</script><g id="n" onclick="alert(2)"><title>t</title>'
+        '<a xlink:href="javascript:alert(3)"><text>ok</text></a></g></svg>'
+    )
     out, w, h = sanitize_svg(svg)
     assert "alert" not in out and "<title" not in out and "ok" in out
     assert (w, h) == (40, 20)
@@ -93,8 +110,11 @@ def test_sanitize_svg_strips_scripts_and_handlers():
 def test_released_graph_gives_the_advice():
     cost, _ = toy_network()
     cost.backward()
-    with pytest.raises(mg.GraphError, match=r"call backprop_page before cost.backward\(\), or use "
-                                            r"backward\(retain_graph=True\)"):
+    with pytest.raises(
+        mg.GraphError,
+        match=r"call backprop_page before cost.backward\(\), or use "
+        r"backward\(retain_graph=True\)",
+    ):
         page_data(cost)
 
 
@@ -112,6 +132,7 @@ def test_retained_graph_is_fine_and_grads_untouched(tmp_path):
 def test_local_derivative_formulas_use_the_inputs_own_names():
     """The page writes ∂(w1·a0)/∂w1 = a0, not the op's generic 'b'."""
     from microgradnet import ops
+
     assert ops.Mul().derivative_text(0, ["w1", "a0"]) == "a0"
     assert ops.Mul().derivative_text(1, ["w1", "a0"]) == "w1"
     assert ops.Div().derivative_text(1, ["u", "v"]) == "−u/v²"

@@ -1,13 +1,13 @@
 """The backprop stepper in headless Chromium: every step by clicks and by keys, checked
 against the engine's own backward pass; no console error, no network, nothing injected runs."""
+
 import numpy as np
 import pytest
+from conftest import require, require_program
 
 import microgradnet as mg
 from microgradnet.viz.graph import graph_nodes
 from microgradnet.viz.stepper import backprop_page, page_data, toy_network
-
-from conftest import require, require_program
 
 pytestmark = pytest.mark.browser
 EVIL = "<script>alert(1)</script>"
@@ -31,6 +31,7 @@ def browser():
     require("playwright")
     require_program("dot")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         yield b
@@ -70,9 +71,11 @@ def close(shown, arr):
     arr = np.asarray(arr, dtype=np.float64)
     if "value" in shown:
         return float(shown["value"]) == pytest.approx(float(arr), rel=1e-4, abs=1e-9)
-    return (float(shown["mean"]) == pytest.approx(float(arr.mean()), rel=1e-4, abs=1e-9)
-            and float(shown["min"]) == pytest.approx(float(arr.min()), rel=1e-4, abs=1e-9)
-            and float(shown["max"]) == pytest.approx(float(arr.max()), rel=1e-4, abs=1e-9))
+    return (
+        float(shown["mean"]) == pytest.approx(float(arr.mean()), rel=1e-4, abs=1e-9)
+        and float(shown["min"]) == pytest.approx(float(arr.min()), rel=1e-4, abs=1e-9)
+        and float(shown["max"]) == pytest.approx(float(arr.max()), rel=1e-4, abs=1e-9)
+    )
 
 
 def check_backward_step(state, step, ref):
@@ -106,7 +109,11 @@ def test_step_through_by_clicks_and_by_keys(browser, build, tmp_path):
     try:
         for how in ("click", "key"):
             page.reload()
-            step = (lambda: page.click("#mg-next")) if how == "click" else (lambda: page.keyboard.press("ArrowRight"))
+            step = (
+                (lambda: page.click("#mg-next"))
+                if how == "click"
+                else (lambda: page.keyboard.press("ArrowRight"))
+            )
             assert page.evaluate(STATE_JS)["phase"] == "start"
             for i in range(F):
                 step()

@@ -1,5 +1,6 @@
 """Tensor semantics: dtypes, backward, accumulation, graph release, no_grad, memory, stability
 and error messages."""
+
 import gc
 import math
 import tracemalloc
@@ -27,8 +28,8 @@ F32_OPS = {
     "radd_scalar": lambda x: 3.5 + x,
     "div_scalar": lambda x: x / 3,
     "rdiv_scalar": lambda x: 1.0 / (x * x + 1),
-    "pow2": lambda x: x ** 2,
-    "pow3": lambda x: x ** 3,
+    "pow2": lambda x: x**2,
+    "pow3": lambda x: x**3,
     "pow_half": lambda x: (x * x + 1) ** 0.5,
     "pow_neg": lambda x: (x * x + 1) ** -1,
     "neg": lambda x: -x,
@@ -80,6 +81,7 @@ def test_float32_intermediate_grads_stay_float32(name):
     """Every gradient the backward walk computes (kept with keep_grads) is float32, not only the
     leaves' (which a cast at the end could fix up)."""
     from microgradnet.tensor import topological_order
+
     x = mg.Tensor(f32(2, 3, seed=2), requires_grad=True)
     h = x * 1.5
     out = F32_OPS[name](h)
@@ -88,8 +90,9 @@ def test_float32_intermediate_grads_stay_float32(name):
     nodes = topological_order(cost)
     assert h in nodes and out in nodes
     for node in nodes:
-        assert node.grad is not None and node.grad.dtype == np.float32, \
+        assert node.grad is not None and node.grad.dtype == np.float32, (
             f"{name}: grad of {node.op.name} is {node.grad.dtype}"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(F32_OPS))
@@ -104,8 +107,7 @@ def test_float64_stays_float64_through_every_op(name):
 def test_zero_d_results_are_arrays_of_the_tensor_dtype():
     for dt in (np.float32, np.float64):
         x = mg.Tensor(np.ones((2, 2), dtype=dt), requires_grad=True)
-        for out in (x.sum(), x.mean(), mg.squared_error(x, np.zeros((2, 2))),
-                    mg.cross_entropy(x, [0, 1])):
+        for out in (x.sum(), x.mean(), mg.squared_error(x, np.zeros((2, 2))), mg.cross_entropy(x, [0, 1])):
             assert out.shape == () and out.dtype == dt
             assert isinstance(out.data, np.ndarray)
 
@@ -117,8 +119,19 @@ def test_float16_array_keeps_its_dtype_and_float_arrays_share_memory():
     assert mg.Tensor(np.ones(2, dtype=np.float64)).dtype == np.float64
 
 
-@pytest.mark.parametrize("data", [1.5, 3, [1, 2, 3], [[1.0, 2.0]], np.array([1, 2], dtype=np.int64),
-                                  np.array([1, 2], dtype=np.uint8), True, np.array([True, False])])
+@pytest.mark.parametrize(
+    "data",
+    [
+        1.5,
+        3,
+        [1, 2, 3],
+        [[1.0, 2.0]],
+        np.array([1, 2], dtype=np.int64),
+        np.array([1, 2], dtype=np.uint8),
+        True,
+        np.array([True, False]),
+    ],
+)
 def test_python_numbers_lists_and_int_arrays_get_the_default_dtype(data):
     assert mg.get_default_dtype() == np.float32
     assert mg.Tensor(data).dtype == np.float32
@@ -144,9 +157,18 @@ def test_set_default_dtype_rejects_non_floats():
     assert mg.get_default_dtype() == np.float32
 
 
-@pytest.mark.parametrize("bad,word", [("abc", "<U3"), (["a", "b"], "<U1"), (np.array([object()]), "object"),
-                                      (np.array([1 + 2j]), "complex"), (1 + 2j, "complex"),
-                                      (None, "object"), ({"a": 1}, "dict")])
+@pytest.mark.parametrize(
+    "bad,word",
+    [
+        ("abc", "<U3"),
+        (["a", "b"], "<U1"),
+        (np.array([object()]), "object"),
+        (np.array([1 + 2j]), "complex"),
+        (1 + 2j, "complex"),
+        (None, "object"),
+        ({"a": 1}, "dict"),
+    ],
+)
 def test_bad_input_types_raise_dtype_error_with_a_useful_message(bad, word):
     with pytest.raises(mg.DTypeError) as e:
         mg.Tensor(bad)
@@ -162,14 +184,15 @@ def test_bad_constants_in_ops_raise_dtype_error():
     with pytest.raises(mg.DTypeError, match="complex"):
         x * np.array([1j, 1j, 1j])
     with pytest.raises(mg.DTypeError, match="exponent"):
-        x ** x
+        x**x
     with pytest.raises(mg.DTypeError, match="exponent"):
-        2 ** x
+        2**x
     with pytest.raises(mg.DTypeError, match="requires_grad"):
         mg.Tensor([1.0], requires_grad="yes")
 
 
 # ============================================================================ backward basics
+
 
 def test_backward_on_a_scalar_seeds_one():
     x = mg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
@@ -222,7 +245,7 @@ def test_gradients_accumulate_when_a_tensor_is_used_twice():
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
     x.zero_grad()
     (x * x * x + x).sum().backward()
-    np.testing.assert_allclose(x.grad, 3 * x.data ** 2 + 1)
+    np.testing.assert_allclose(x.grad, 3 * x.data**2 + 1)
 
 
 def test_gradient_through_a_shared_intermediate():
@@ -321,7 +344,7 @@ def test_no_grad_as_a_decorator_and_after_an_exception():
     assert mg.is_grad_enabled()
     with pytest.raises(ZeroDivisionError):
         with mg.no_grad():
-            1 / 0
+            _ = 1 / 0
     assert mg.is_grad_enabled()
 
 
@@ -354,15 +377,18 @@ def test_requires_grad_on_non_leaf_cannot_be_switched_off():
     assert t.requires_grad
 
 
-@pytest.mark.parametrize("build", [
-    lambda a, b: (a + b).sum(),
-    lambda a, b: (a - b).sum(),
-    lambda a, b: (a + b).reshape(-1).sum(),
-    lambda a, b: (a + b).T.sum(),
-    lambda a, b: ((a + b) * 1.0).sum(),
-    lambda a, b: (a + b).mean(),
-    lambda a, b: (a.add_bias(b[0]) + b).sum(),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda a, b: (a + b).sum(),
+        lambda a, b: (a - b).sum(),
+        lambda a, b: (a + b).reshape(-1).sum(),
+        lambda a, b: (a + b).T.sum(),
+        lambda a, b: ((a + b) * 1.0).sum(),
+        lambda a, b: (a + b).mean(),
+        lambda a, b: (a.add_bias(b[0]) + b).sum(),
+    ],
+)
 def test_leaf_grads_never_share_memory(build):
     a = mg.Tensor(np.ones((2, 3)), requires_grad=True)
     b = mg.Tensor(np.ones((2, 3)), requires_grad=True)
@@ -402,13 +428,14 @@ def test_bias_and_weight_grads_are_independent_writable_arrays():
 
 # ============================================================================ deep graphs
 
+
 def test_chain_of_100000_multiplications():
     x = mg.Tensor(np.array(1.0), requires_grad=True)
     y = x
     for _ in range(100_000):
         y = y * 1.0000001
     y.backward()
-    assert x.grad == pytest.approx(1.0000001 ** 100_000, rel=1e-9)
+    assert x.grad == pytest.approx(1.0000001**100_000, rel=1e-9)
     del y
     gc.collect()
 
@@ -423,6 +450,7 @@ def test_chain_of_100000_additions():
 
 
 # ============================================================================ memory
+
 
 def _train_steps(model, opt, x, y, n):
     last = None
@@ -471,6 +499,7 @@ def test_backward_releases_saved_buffers():
 
 # ============================================================================ numerical stability
 
+
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_sigmoid_saturates_without_warnings(dt):
     z = mg.Tensor(np.array([-1000.0, 1000.0, -100.0, 100.0, 0.0], dtype=dt), requires_grad=True)
@@ -490,8 +519,10 @@ def test_sigmoid_saturates_without_warnings(dt):
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_softmax_and_log_softmax_stable_for_huge_logits(dt):
     big = 1e30 if dt == np.float32 else 1e300
-    z = mg.Tensor(np.array([[big, 0.0, -big], [1000.0, 1000.0, 999.0], [-5e4, -5e4, -5e4]], dtype=dt),
-                  requires_grad=True)
+    z = mg.Tensor(
+        np.array([[big, 0.0, -big], [1000.0, 1000.0, 999.0], [-5e4, -5e4, -5e4]], dtype=dt),
+        requires_grad=True,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s = z.softmax()
@@ -512,6 +543,7 @@ def test_softmax_and_log_softmax_stable_for_huge_logits(dt):
 
 # ============================================================================ error messages
 
+
 def test_matmul_shape_error_names_op_and_shapes():
     a = mg.Tensor(np.zeros((10, 784), dtype=np.float32))
     b = mg.Tensor(np.zeros((16, 784), dtype=np.float32))
@@ -529,8 +561,15 @@ def test_matmul_batch_broadcast_error():
         mg.Tensor(np.zeros((2, 3, 4))) @ mg.Tensor(np.zeros((5, 4, 2)))
 
 
-@pytest.mark.parametrize("op,sym", [("add", lambda a, b: a + b), ("sub", lambda a, b: a - b),
-                                    ("mul", lambda a, b: a * b), ("div", lambda a, b: a / b)])
+@pytest.mark.parametrize(
+    "op,sym",
+    [
+        ("add", lambda a, b: a + b),
+        ("sub", lambda a, b: a - b),
+        ("mul", lambda a, b: a * b),
+        ("div", lambda a, b: a / b),
+    ],
+)
 def test_broadcast_failure_names_op_and_both_shapes(op, sym):
     a = mg.Tensor(np.ones((2, 3)), requires_grad=True)
     b = mg.Tensor(np.ones((4, 1, 2)))

@@ -1,10 +1,11 @@
 """The network learns: the embedded digits, the 3Blue1Brown network on real MNIST digits,
 and the promises of evaluate/fit (history, seeds, errors)."""
+
 import numpy as np
 import pytest
+from conftest import SHARED_MNIST, require_path
 
 import microgradnet as mg
-from conftest import SHARED_MNIST, require_path
 
 
 def test_issue_loop_on_embedded_digits_reaches_95_percent():

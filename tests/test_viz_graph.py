@@ -1,16 +1,15 @@
 """The computation-graph picture: nodes, edges, clusters, numbers, escaping, files."""
+
 import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from conftest import require_program
 
 import microgradnet as mg
-from microgradnet.viz.graph import (GraphvizNotFoundError, draw_graph, graph_nodes, render_graph,
-                                    summarize)
+from microgradnet.viz.graph import GraphvizNotFoundError, draw_graph, graph_nodes, render_graph, summarize
 from microgradnet.viz.stepper import toy_network
-
-from conftest import require_program
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "<script>alert(1)</script>"
@@ -65,8 +64,11 @@ def test_mlp_graph_has_ops_tensors_edges_and_layers():
     assert {e["from"] for e in g["edges"] if e["to"] == first_matmul["id"]} == {"t0", "t1"}
     # each Linear is one cluster, labelled by its path
     labels = [c["label"] for c in g["clusters"]]
-    assert labels == ["layers.0: Linear 784→16, sigmoid", "layers.1: Linear 16→16, sigmoid",
-                      "layers.2: Linear 16→10, sigmoid"]
+    assert labels == [
+        "layers.0: Linear 784→16, sigmoid",
+        "layers.1: Linear 16→16, sigmoid",
+        "layers.2: Linear 16→10, sigmoid",
+    ]
     in_first = {n["label"] for n in g["nodes"] if n["scope"] == "cluster_0"}
     assert in_first == {"matmul", "add_bias", "sigmoid", "x·W1", "z1", "a1"}
     svg_text = ET.tostring(root, encoding="unicode")
@@ -79,7 +81,10 @@ def test_parameter_data_and_intermediate_look_different():
     src = draw_graph(cost, model=model).source
     kinds = {n["kind"] for n in graph_nodes(cost, model=model)["nodes"]}
     assert {"op", "parameter", "input", "target", "intermediate", "cost"} <= kinds
-    fills = {k: re.search(rf'class={k} [^\]]*fillcolor="([^"]+)"', src) for k in ("parameter", "input", "intermediate", "op")}
+    fills = {
+        k: re.search(rf'class={k} [^\]]*fillcolor="([^"]+)"', src)
+        for k in ("parameter", "input", "intermediate", "op")
+    }
     assert len({m.group(1) for m in fills.values()}) == 4
 
 
@@ -117,7 +122,7 @@ def test_mlp_grads_summaries_match_and_keep_grads_is_used():
         i = next(k for k, line in enumerate(lines) if line.startswith("grad "))
         if t.grad.size <= 12:
             shown = [float(v) for v in re.findall(r"-?\d[\d.e+-]*", " ".join(lines[i:])[5:])]
-            np.testing.assert_allclose(shown[:t.grad.size], t.grad.ravel(), rtol=2e-3, atol=1e-7)
+            np.testing.assert_allclose(shown[: t.grad.size], t.grad.ravel(), rtol=2e-3, atol=1e-7)
         else:
             mean = float(lines[i].split()[2])
             lo, *_, hi = lines[i + 1].split()
@@ -136,7 +141,7 @@ def test_show_grads_after_a_plain_backward_is_a_clear_error():
 
 def test_names_are_escaped_in_dot_and_svg():
     require_program("dot")
-    odd = 'q"u\'o{t}e\\N back\\slash & amp'
+    odd = "q\"u'o{t}e\\N back\\slash & amp"
     w = mg.tensor([1.0, 2.0], requires_grad=True, name=EVIL)
     v = mg.tensor([3.0, 4.0], requires_grad=True, name=odd)
     cost = (w * v).sum()

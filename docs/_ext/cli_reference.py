@@ -8,6 +8,7 @@ section with its description, its usage line and every flag (metavar, help, choi
 default). The page can therefore never drift from the code: a new command or flag shows up
 at the next build.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,11 @@ def _details(action: argparse.Action) -> list[str]:
     if action.required and action.option_strings:
         out.append("required")
     default = action.default
-    shown = (default not in (None, False, SUPPRESS) and action.nargs != 0
-             and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)))
+    shown = (
+        default not in (None, False, SUPPRESS)
+        and action.nargs != 0
+        and not isinstance(action, (argparse._HelpAction, argparse._VersionAction))
+    )
     if shown and "default" not in (action.help or "").lower():
         out.append(f"default: {default}")
     return out
@@ -77,7 +81,8 @@ class CommandLineReference(SphinxDirective):
             section += nodes.title(text=f"microgradnet {name}")
             # a label, so that other pages can write {ref}`cli-train`
             self.env.domains["std"].note_hyperlink_target(
-                section_id, self.env.docname, section_id, f"microgradnet {name}")
+                section_id, self.env.docname, section_id, f"microgradnet {name}"
+            )
             text = sub.description or short
             if text:
                 section += nodes.paragraph(text=text[0].upper() + text[1:])

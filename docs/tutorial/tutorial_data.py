@@ -11,6 +11,7 @@ at all. So the pages ask this helper, which looks, in order, for
 and splits those 10,000 digits into 8,000 to learn from and 2,000 to test on. Without
 them it falls back to the 8×8 digits that ship inside microgradnet, and says so.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,15 +42,19 @@ def load_digit_images(n_train: int = 8000):
     if folder is not None:
         digits = mg.datasets.load_mnist(folder, split="test", download=False, progress=False)
         train, test = digits.split(n_train)
-        note = (f"These pages use MNIST's {len(digits):,} test digits (28×28 pixels): "
-                f"the first {len(train):,} to learn from, the last {len(test):,} to test on. "
-                "On your machine, `train, test = mg.datasets.load_mnist()` downloads all "
-                "70,000 digits.")
+        note = (
+            f"These pages use MNIST's {len(digits):,} test digits (28×28 pixels): "
+            f"the first {len(train):,} to learn from, the last {len(test):,} to test on. "
+            "On your machine, `train, test = mg.datasets.load_mnist()` downloads all "
+            "70,000 digits."
+        )
     else:
         train, test = mg.datasets.load_digits()
-        note = ("**No copy of MNIST was found when this page was built**, so it uses the small "
-                "8×8 digits that ship inside microgradnet instead "
-                f"({len(train):,} to learn from, {len(test):,} to test on): the pictures are "
-                "coarser and the input layer has 64 neurons instead of 784. Set "
-                "`MICROGRADNET_MNIST` to a folder with MNIST's files to build the full version.")
+        note = (
+            "**No copy of MNIST was found when this page was built**, so it uses the small "
+            "8×8 digits that ship inside microgradnet instead "
+            f"({len(train):,} to learn from, {len(test):,} to test on): the pictures are "
+            "coarser and the input layer has 64 neurons instead of 784. Set "
+            "`MICROGRADNET_MNIST` to a folder with MNIST's files to build the full version."
+        )
     return train, test, note

@@ -4,6 +4,7 @@ Each command lives in its own module with ``add_parser(subparsers)``; ``main`` t
 user mistake (bad flag value, missing or wrong file) into one line on stderr and a
 non-zero exit, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="microgradnet",
         description="Train, inspect and picture small neural networks built on microgradnet.",
-        epilog="Run 'microgradnet COMMAND --help' for the flags of a command.")
+        epilog="Run 'microgradnet COMMAND --help' for the flags of a command.",
+    )
     parser.add_argument("--version", action="version", version=f"microgradnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -42,8 +44,11 @@ def main(argv=None) -> int:
         print(f"microgradnet {args.command}: interrupted", file=sys.stderr)
         return 130
     except MemoryError:
-        print(f"microgradnet {args.command}: error: not enough memory for this network and data "
-              "(try smaller --layers or --batch-size)", file=sys.stderr)
+        print(
+            f"microgradnet {args.command}: error: not enough memory for this network and data "
+            "(try smaller --layers or --batch-size)",
+            file=sys.stderr,
+        )
         return 1
     except (MicrogradnetError, ValueError, TypeError, OSError, ImportError) as e:
         msg = " ".join(line.strip() for line in (str(e) or type(e).__name__).splitlines() if line.strip())

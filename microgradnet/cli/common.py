@@ -1,4 +1,5 @@
 """What several commands share: reading flags, datasets and model files."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,6 +17,7 @@ class UsageError(MicrogradnetError, ValueError):
 
 def _whole_number(low: int, what: str):
     """An argparse type: a whole number >= ``low``, with an error that says so."""
+
     def parse(text: str) -> int:
         try:
             n = int(text)
@@ -24,6 +26,7 @@ def _whole_number(low: int, what: str):
         if n is None or n < low:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return n
+
     return parse
 
 
@@ -47,23 +50,34 @@ def layer_sizes(text: str) -> list[int]:
     try:
         sizes = [int(p) for p in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected layer sizes like 784,16,16,10, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected layer sizes like 784,16,16,10, got {text!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected at least two positive layer sizes (inputs,...,outputs), got {text!r}")
+            f"expected at least two positive layer sizes (inputs,...,outputs), got {text!r}"
+        )
     return sizes
 
 
 def add_data_flags(p: argparse.ArgumentParser, default="digits") -> None:
-    p.add_argument("--dataset", choices=DATASETS, default=default,
-                   help=f"which data (default: {default}; digits is embedded, no download)")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder with the IDX files (default: search the cache, then download)")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=default,
+        help=f"which data (default: {default}; digits is embedded, no download)",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the IDX files (default: search the cache, then download)",
+    )
     p.add_argument("--no-download", action="store_true", help="never download; use local files only")
-    p.add_argument("--split-test-set", type=positive_int, metavar="N",
-                   help="use only the dataset's test set: train on its first N images, test on the rest "
-                        "(for a machine that has just the 10,000 MNIST test digits)")
+    p.add_argument(
+        "--split-test-set",
+        type=positive_int,
+        metavar="N",
+        help="use only the dataset's test set: train on its first N images, test on the rest "
+        "(for a machine that has just the 10,000 MNIST test digits)",
+    )
 
 
 def load_data(args):
@@ -83,8 +97,10 @@ def load_data(args):
     if args.split_test_set:
         test_set = loader(split="test", **kw)
         if args.split_test_set >= len(test_set):
-            raise UsageError(f"--split-test-set {args.split_test_set} leaves nothing to test on: the test set "
-                             f"has {len(test_set)} images")
+            raise UsageError(
+                f"--split-test-set {args.split_test_set} leaves nothing to test on: the test set "
+                f"has {len(test_set)} images"
+            )
         return test_set.split(args.split_test_set)
     return loader(**kw)
 
@@ -106,5 +122,7 @@ def check_fits(model, data, what="data") -> None:
     """The model's input size must match the data's features."""
     n = data.x.shape[1]
     if model.sizes[0] != n:
-        raise UsageError(f"the model takes {model.sizes[0]} inputs but the {what} has {n} values per image "
-                         f"(pick the dataset the model was trained on)")
+        raise UsageError(
+            f"the model takes {model.sizes[0]} inputs but the {what} has {n} values per image "
+            f"(pick the dataset the model was trained on)"
+        )

@@ -1,4 +1,5 @@
 """``microgradnet export``: a saved model to ONNX or to a PyTorch checkpoint."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,15 +11,19 @@ TARGETS = {"onnx": ".onnx", "torch": ".pt"}
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "export", help="write a saved model as ONNX (for onnxruntime) or a PyTorch checkpoint",
+        "export",
+        help="write a saved model as ONNX (for onnxruntime) or a PyTorch checkpoint",
         description="Export a model file written by 'train --out'. --to onnx writes an ONNX graph with a "
-                    "dynamic batch size (needs microgradnet[onnx]); --to torch writes a .pt file holding "
-                    "{'state_dict', 'config'} for torch.nn.Sequential, loaded back with "
-                    "microgradnet.export.load_torch (needs microgradnet[torch]).")
+        "dynamic batch size (needs microgradnet[onnx]); --to torch writes a .pt file holding "
+        "{'state_dict', 'config'} for torch.nn.Sequential, loaded back with "
+        "microgradnet.export.load_torch (needs microgradnet[torch]).",
+    )
     p.add_argument("model", help="model file (.npz) written by 'train --out'")
     # Checked in run() rather than with choices=, so a wrong value is one line like every other error.
     p.add_argument("--to", required=True, metavar="{onnx,torch}", help="the format to write")
-    p.add_argument("--out", metavar="PATH", help="where to write (default: the model's name with .onnx or .pt)")
+    p.add_argument(
+        "--out", metavar="PATH", help="where to write (default: the model's name with .onnx or .pt)"
+    )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     p.set_defaults(func=run)
 
@@ -35,11 +40,15 @@ def run(args) -> int:
     # Check for the extra before reading the model, so a missing install is the first thing said.
     if target == "onnx":
         from ..export.onnx_export import SUPPORTED_OPSETS, _onnx
+
         _onnx()
         if args.opset not in SUPPORTED_OPSETS:
-            raise UsageError(f"--opset must be one of {', '.join(map(str, SUPPORTED_OPSETS))}, got {args.opset}")
+            raise UsageError(
+                f"--opset must be one of {', '.join(map(str, SUPPORTED_OPSETS))}, got {args.opset}"
+            )
     else:
         from ..export.torch_bridge import _torch
+
         _torch()
     model = load_model(args.model)
 
@@ -51,13 +60,17 @@ def run(args) -> int:
 
         example = np.zeros((1, model.sizes[0]), dtype=model.dtype)
         to_onnx(model, out, example, opset=args.opset)
-        print(f"wrote {out}: ONNX opset {args.opset} (IR {ir_version_for(args.opset)}), input 'input' "
-              f"[batch, {model.sizes[0]}] {model.dtype} -> output 'output' [batch, {model.sizes[-1]}]")
+        print(
+            f"wrote {out}: ONNX opset {args.opset} (IR {ir_version_for(args.opset)}), input 'input' "
+            f"[batch, {model.sizes[0]}] {model.dtype} -> output 'output' [batch, {model.sizes[-1]}]"
+        )
     else:
         from ..export import save_torch
 
         save_torch(model, out)
-        print(f"wrote {out}: PyTorch checkpoint {{'state_dict', 'config'}} of a "
-              f"{'-'.join(map(str, model.sizes))} {model.dtype} MLP; load it with "
-              "microgradnet.export.load_torch(path)")
+        print(
+            f"wrote {out}: PyTorch checkpoint {{'state_dict', 'config'}} of a "
+            f"{'-'.join(map(str, model.sizes))} {model.dtype} MLP; load it with "
+            "microgradnet.export.load_torch(path)"
+        )
     return 0

@@ -1,11 +1,19 @@
 """``microgradnet show``: the videos' pictures of a saved model, written to an image file."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from .common import (UsageError, add_data_flags, check_fits, guess_dataset, load_data, load_model,
-                     non_negative_int)
+from .common import (
+    UsageError,
+    add_data_flags,
+    check_fits,
+    guess_dataset,
+    load_data,
+    load_model,
+    non_negative_int,
+)
 
 WHAT = {
     "weights": "the first layer's weights as images: the pixel pattern each neuron looks for",
@@ -18,13 +26,17 @@ WHAT = {
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("show", help="draw one of the videos' pictures of a saved model",
-                       description="Draw a picture: " + "; ".join(f"{k}: {v}" for k, v in WHAT.items()))
+    p = sub.add_parser(
+        "show",
+        help="draw one of the videos' pictures of a saved model",
+        description="Draw a picture: " + "; ".join(f"{k}: {v}" for k, v in WHAT.items()),
+    )
     p.add_argument("what", choices=list(WHAT), help="which picture")
     p.add_argument("model", help="model file written by 'train --out' (for 'cost': the history JSON)")
     p.add_argument("--out", metavar="PATH", help="image file to write (.png, .svg, .pdf; default WHAT.png)")
-    p.add_argument("--index", type=non_negative_int, default=0,
-                   help="which test image for network/nudges (default 0)")
+    p.add_argument(
+        "--index", type=non_negative_int, default=0, help="which test image for network/nudges (default 0)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the noise image")
     add_data_flags(p, default=None)
     p.set_defaults(func=run_show)

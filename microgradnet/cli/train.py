@@ -1,4 +1,5 @@
 """``microgradnet train``, ``evaluate`` and ``predict``."""
+
 from __future__ import annotations
 
 import json
@@ -8,31 +9,62 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (UsageError, add_data_flags, check_fits, guess_dataset, layer_sizes, load_data,
-                     load_model, non_negative_int, positive_float, positive_int)
+from .common import (
+    UsageError,
+    add_data_flags,
+    check_fits,
+    guess_dataset,
+    layer_sizes,
+    load_data,
+    load_model,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
-DEFAULT_LR = {("sgd", "mse"): 3.0, ("sgd", "cross-entropy"): 0.5, ("adam", "mse"): 1e-3,
-              ("adam", "cross-entropy"): 1e-3}
+DEFAULT_LR = {
+    ("sgd", "mse"): 3.0,
+    ("sgd", "cross-entropy"): 0.5,
+    ("adam", "mse"): 1e-3,
+    ("adam", "cross-entropy"): 1e-3,
+}
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a network and report its test accuracy",
-                       description="Train an MLP with mini-batch stochastic gradient descent. "
-                                   "With no flags: 64-16-16-10 sigmoid network on the embedded digits.")
+    p = sub.add_parser(
+        "train",
+        help="train a network and report its test accuracy",
+        description="Train an MLP with mini-batch stochastic gradient descent. "
+        "With no flags: 64-16-16-10 sigmoid network on the embedded digits.",
+    )
     add_data_flags(p)
-    p.add_argument("--layers", type=layer_sizes, metavar="SIZES",
-                   help="neurons per layer, input first (default: inputs,16,16,10 — the 3Blue1Brown network)")
+    p.add_argument(
+        "--layers",
+        type=layer_sizes,
+        metavar="SIZES",
+        help="neurons per layer, input first (default: inputs,16,16,10 — the 3Blue1Brown network)",
+    )
     p.add_argument("--activation", choices=["sigmoid", "relu", "tanh"], default="sigmoid")
-    p.add_argument("--loss", choices=["mse", "cross-entropy"], default="mse",
-                   help="mse: the videos' sum of squared differences (sigmoid outputs); cross-entropy: "
-                        "softmax of raw output scores")
+    p.add_argument(
+        "--loss",
+        choices=["mse", "cross-entropy"],
+        default="mse",
+        help="mse: the videos' sum of squared differences (sigmoid outputs); cross-entropy: "
+        "softmax of raw output scores",
+    )
     p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    p.add_argument("--lr", type=positive_float, help="learning rate (default: 3.0 for SGD+mse, "
-                                                     "0.5 for SGD+cross-entropy, 0.001 for Adam)")
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        help="learning rate (default: 3.0 for SGD+mse, 0.5 for SGD+cross-entropy, 0.001 for Adam)",
+    )
     p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum in [0, 1) (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=10, help="mini-batch size (default 10)")
-    p.add_argument("--epochs", type=non_negative_int, help="passes over the training data "
-                                                           "(default: 30 for digits, 10 otherwise)")
+    p.add_argument(
+        "--epochs",
+        type=non_negative_int,
+        help="passes over the training data (default: 30 for digits, 10 otherwise)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for the initial weights and the shuffling")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
@@ -43,15 +75,21 @@ def add_parser(sub) -> None:
     e = sub.add_parser("evaluate", help="accuracy and cost of a saved model on a dataset's test set")
     e.add_argument("model", help="model file written by 'train --out'")
     add_data_flags(e, default=None)
-    e.add_argument("--loss", choices=["mse", "cross-entropy"], help="cost to report (default: from the model)")
+    e.add_argument(
+        "--loss", choices=["mse", "cross-entropy"], help="cost to report (default: from the model)"
+    )
     e.set_defaults(func=run_evaluate)
 
     r = sub.add_parser("predict", help="print the ten output activations for one image")
     r.add_argument("model", help="model file written by 'train --out'")
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument("--index", type=non_negative_int, help="an image of the dataset's test set, by index")
-    src.add_argument("--image", metavar="FILE", help="an image file (.png, .jpg, .npy): a light digit on a "
-                                                     "dark background, or dark on light (inverted)")
+    src.add_argument(
+        "--image",
+        metavar="FILE",
+        help="an image file (.png, .jpg, .npy): a light digit on a "
+        "dark background, or dark on light (inverted)",
+    )
     add_data_flags(r, default=None)
     r.set_defaults(func=run_predict)
 
@@ -74,36 +112,59 @@ def run_train(args) -> int:
     n_in = train.x.shape[1]
     sizes = args.layers or [n_in, 16, 16, train.num_classes]
     if sizes[0] != n_in:
-        raise UsageError(f"--layers starts with {sizes[0]} inputs but each {args.dataset} image has {n_in} "
-                         f"values; use --layers {n_in},{','.join(map(str, sizes[1:]))}")
+        raise UsageError(
+            f"--layers starts with {sizes[0]} inputs but each {args.dataset} image has {n_in} "
+            f"values; use --layers {n_in},{','.join(map(str, sizes[1:]))}"
+        )
     if sizes[-1] < train.num_classes:
-        raise UsageError(f"--layers ends with {sizes[-1]} outputs but {args.dataset} has "
-                         f"{train.num_classes} classes")
+        raise UsageError(
+            f"--layers ends with {sizes[-1]} outputs but {args.dataset} has {train.num_classes} classes"
+        )
     epochs = args.epochs if args.epochs is not None else (30 if args.dataset == "digits" else 10)
     out_act = args.activation if args.loss == "mse" else None
     loss = "mse" if args.loss == "mse" else "cross_entropy"
     lr = args.lr or DEFAULT_LR[(args.optimizer, args.loss)]
-    model = nn.MLP(sizes, activation=args.activation, output_activation=out_act, dtype=args.dtype,
-                   seed=args.seed)
-    opt = (optim.SGD(model.parameters(), lr=lr, momentum=args.momentum) if args.optimizer == "sgd"
-           else optim.Adam(model.parameters(), lr=lr))
+    model = nn.MLP(
+        sizes, activation=args.activation, output_activation=out_act, dtype=args.dtype, seed=args.seed
+    )
+    opt = (
+        optim.SGD(model.parameters(), lr=lr, momentum=args.momentum)
+        if args.optimizer == "sgd"
+        else optim.Adam(model.parameters(), lr=lr)
+    )
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     say(model.summary())
-    say(f"\ndata: {train.name} {len(train):,} training / {len(test):,} test images; "
+    say(
+        f"\ndata: {train.name} {len(train):,} training / {len(test):,} test images; "
         f"{args.optimizer.upper()} lr={lr:g}, batch {args.batch_size}, {epochs} epochs, loss {args.loss}, "
-        f"seed {args.seed}")
+        f"seed {args.seed}"
+    )
 
     def report(epoch, h):
-        say(f"epoch {epoch + 1:>3}/{epochs}  cost {h.cost[-1]:.4f}  test accuracy {h.test_accuracy[-1]:.2%}"
-            f"  ({h.seconds[-1]:.2f} s)")
+        say(
+            f"epoch {epoch + 1:>3}/{epochs}  cost {h.cost[-1]:.4f}  test accuracy {h.test_accuracy[-1]:.2%}"
+            f"  ({h.seconds[-1]:.2f} s)"
+        )
 
     t0 = time.perf_counter()
-    history = fit(model, train, epochs=epochs, batch_size=args.batch_size, loss=loss, optimizer=opt,
-                  test=test, seed=args.seed, progress=not args.quiet, callback=report)
+    history = fit(
+        model,
+        train,
+        epochs=epochs,
+        batch_size=args.batch_size,
+        loss=loss,
+        optimizer=opt,
+        test=test,
+        seed=args.seed,
+        progress=not args.quiet,
+        callback=report,
+    )
     seconds = time.perf_counter() - t0
     result = evaluate(model, test, loss)
-    print(f"test accuracy {result.accuracy:.2%} ({round(result.accuracy * result.n)}/{result.n}), "
-          f"cost {result.cost:.4f}, trained in {seconds:.1f} s")
+    print(
+        f"test accuracy {result.accuracy:.2%} ({round(result.accuracy * result.n)}/{result.n}), "
+        f"cost {result.cost:.4f}, trained in {seconds:.1f} s"
+    )
     if args.out:
         path = save(model, args.out)
         print(f"saved the model to {path}")
@@ -147,7 +208,9 @@ def read_image(path, shape) -> np.ndarray:
         try:
             import matplotlib.image as mpimg
         except ImportError:
-            raise UsageError('reading PNG/JPEG images needs matplotlib: pip install "microgradnet[viz]"') from None
+            raise UsageError(
+                'reading PNG/JPEG images needs matplotlib: pip install "microgradnet[viz]"'
+            ) from None
         try:
             img = np.asarray(mpimg.imread(path), dtype=np.float64)
         except Exception as e:  # noqa: BLE001 - any decoder failure is a bad file
@@ -173,7 +236,7 @@ def _resize(img, shape) -> np.ndarray:
     out = np.zeros(shape)
     for i in range(h):
         for j in range(w):
-            block = img[ys[i]:max(ys[i + 1], ys[i] + 1), xs[j]:max(xs[j + 1], xs[j] + 1)]
+            block = img[ys[i] : max(ys[i + 1], ys[i] + 1), xs[j] : max(xs[j + 1], xs[j] + 1)]
             out[i, j] = block.mean()
     return out
 
@@ -196,7 +259,7 @@ def run_predict(args) -> int:
         check_fits(model, test, f"{args.dataset} test set")
         if args.index >= len(test):
             raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
-        x, label = test.x[args.index:args.index + 1], int(test.y[args.index])
+        x, label = test.x[args.index : args.index + 1], int(test.y[args.index])
         classes = test.classes
         what = f"{test.name} image {args.index} (label {classes[label]})"
     with no_grad():

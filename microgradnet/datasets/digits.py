@@ -61,7 +61,7 @@ def _stratified_test_indices(labels: np.ndarray, test_size: int, rng: np.random.
     leftover = test_size - int(quota.sum())
     order = np.argsort(-(ideal - quota), kind="stable")
     quota[order[:leftover]] += 1
-    picked = [rng.permutation(np.flatnonzero(labels == k))[:quota[k]] for k in range(len(counts))]
+    picked = [rng.permutation(np.flatnonzero(labels == k))[: quota[k]] for k in range(len(counts))]
     return np.concatenate(picked)
 
 

@@ -86,13 +86,11 @@ def read_idx(path) -> np.ndarray:
         if data.lstrip()[:1] == b"<":
             hint = " (it looks like an HTML page: a failed download?)"
         raise DataError(
-            f"{path} is not an IDX file: it should start with bytes 00 00, "
-            f"got {data[:4].hex(' ')}{hint}"
+            f"{path} is not an IDX file: it should start with bytes 00 00, got {data[:4].hex(' ')}{hint}"
         )
     if code not in IDX_TYPES:
         raise DataError(
-            f"{path}: unknown IDX type code 0x{code:02X} in the header "
-            f"(known codes: {_describe_codes()})"
+            f"{path}: unknown IDX type code 0x{code:02X} in the header (known codes: {_describe_codes()})"
         )
     if ndim == 0:
         raise DataError(f"{path}: the IDX header says the array has 0 dimensions")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from microgradnet.data import Dataset
 from microgradnet.atomic import atomic_write
+from microgradnet.data import Dataset
 from microgradnet.datasets.idx import read_idx
 from microgradnet.errors import DataError
 
@@ -76,8 +76,16 @@ SYSTEM_DIRS: dict[str, list[Path]] = {
 
 MNIST_CLASSES = [str(k) for k in range(10)]
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ]
 
 _FILES = {
@@ -90,8 +98,8 @@ _CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class _Spec:
-    key: str     # "mnist" / "fashion-mnist": cache sub-folder and table key
-    title: str   # for messages
+    key: str  # "mnist" / "fashion-mnist": cache sub-folder and table key
+    title: str  # for messages
     classes: list
 
 
@@ -131,6 +139,7 @@ def _find(stem: str, folders: list[Path]) -> Path | None:
 
 # --------------------------------------------------------------------------- download
 
+
 class _ChecksumError(Exception):
     pass
 
@@ -151,8 +160,7 @@ class _Progress:
             size = f" ({total / 1e6:.1f} MB)" if total else ""
             print(f"downloading {name}{size}", file=sys.stderr, flush=True)
         else:
-            self._bar = tqdm(total=total, desc=name, unit="B", unit_scale=True,
-                             file=sys.stderr, leave=False)
+            self._bar = tqdm(total=total, desc=name, unit="B", unit_scale=True, file=sys.stderr, leave=False)
 
     def update(self, n: int) -> None:
         self.done += n
@@ -200,8 +208,14 @@ def _fetch(url: str, dest: Path, md5: str | None, timeout: float, progress: bool
             raise _ChecksumError(f"MD5 checksum mismatch: got {digest.hexdigest()}, expected {md5}")
 
 
-def download_file(filename: str, folder, mirrors: list[str], md5: str | None = None,
-                  timeout: float = TIMEOUT, progress: bool = True) -> Path:
+def download_file(
+    filename: str,
+    folder,
+    mirrors: list[str],
+    md5: str | None = None,
+    timeout: float = TIMEOUT,
+    progress: bool = True,
+) -> Path:
     """Download ``filename`` into ``folder`` from the first of ``mirrors`` that delivers it intact.
 
     Each mirror is a base URL; the file's URL is ``base + filename``. The bytes go to a temp
@@ -240,6 +254,7 @@ def download_file(filename: str, folder, mirrors: list[str], md5: str | None = N
 
 # --------------------------------------------------------------------------- loading
 
+
 def _check_split(split) -> list[str]:
     if split is None:
         return ["train", "test"]
@@ -248,8 +263,9 @@ def _check_split(split) -> list[str]:
     raise ValueError(f"split must be None (both), 'train' or 'test', got {split!r}")
 
 
-def _locate(spec: _Spec, parts: list[str], root, download: bool, mirrors, timeout: float,
-            progress: bool) -> dict[str, Path]:
+def _locate(
+    spec: _Spec, parts: list[str], root, download: bool, mirrors, timeout: float, progress: bool
+) -> dict[str, Path]:
     """Map each needed file stem to an existing path, downloading missing ones if allowed."""
     if root is not None:
         folders = [Path(os.fspath(root)).expanduser()]
@@ -274,8 +290,10 @@ def _locate(spec: _Spec, parts: list[str], root, download: bool, mirrors, timeou
             failure = f"\nDownloading failed: {exc}"
     missing = [stem for stem, path in found.items() if path is None]
     where = "\n  ".join(str(f) for f in folders)
-    setting = "pass root=FOLDER" if root is not None else (
-        f"pass root=FOLDER, or set {ENV_VAR}=DIR to use DIR/{spec.key}"
+    setting = (
+        "pass root=FOLDER"
+        if root is not None
+        else (f"pass root=FOLDER, or set {ENV_VAR}=DIR to use DIR/{spec.key}")
     )
     raise DataError(
         f"{spec.title} files not found: {', '.join(missing)} (each may end in .gz).\n"
@@ -305,13 +323,12 @@ def _load_part(spec: _Spec, part: str, images_path: Path, labels_path: Path) -> 
             f"{labels_path} has {len(labels)} labels"
         )
     if len(labels) and labels.max() >= len(spec.classes):
-        raise DataError(
-            f"{labels_path}: label {int(labels.max())} is outside 0..{len(spec.classes) - 1}"
-        )
+        raise DataError(f"{labels_path}: label {int(labels.max())} is outside 0..{len(spec.classes) - 1}")
     x = images.reshape(len(images), -1).astype(np.float32)
     x /= np.float32(255.0)
-    return Dataset(x, labels.astype(np.int64), image_shape=(28, 28), classes=spec.classes,
-                   name=f"{spec.key}-{part}")
+    return Dataset(
+        x, labels.astype(np.int64), image_shape=(28, 28), classes=spec.classes, name=f"{spec.key}-{part}"
+    )
 
 
 def _load(spec: _Spec, root, download: bool, split, mirrors, timeout: float, progress: bool):
@@ -321,9 +338,15 @@ def _load(spec: _Spec, root, download: bool, split, mirrors, timeout: float, pro
     return sets[0] if split is not None else tuple(sets)
 
 
-def load_mnist(root=None, download: bool = True, split: str | None = None, *,
-               mirrors: list[str] | None = None, timeout: float = TIMEOUT,
-               progress: bool = True):
+def load_mnist(
+    root=None,
+    download: bool = True,
+    split: str | None = None,
+    *,
+    mirrors: list[str] | None = None,
+    timeout: float = TIMEOUT,
+    progress: bool = True,
+):
     """Load MNIST handwritten digits: ``train, test = load_mnist()`` (60,000 and 10,000 samples).
 
     Each is a :class:`~microgradnet.data.Dataset` with ``x`` float32 of shape (N, 784)
@@ -338,9 +361,15 @@ def load_mnist(root=None, download: bool = True, split: str | None = None, *,
     return _load(_MNIST, root, download, split, mirrors, timeout, progress)
 
 
-def load_fashion_mnist(root=None, download: bool = True, split: str | None = None, *,
-                       mirrors: list[str] | None = None, timeout: float = TIMEOUT,
-                       progress: bool = True):
+def load_fashion_mnist(
+    root=None,
+    download: bool = True,
+    split: str | None = None,
+    *,
+    mirrors: list[str] | None = None,
+    timeout: float = TIMEOUT,
+    progress: bool = True,
+):
     """Load Fashion-MNIST clothing images: ``train, test = load_fashion_mnist()`` (60,000 / 10,000).
 
     Same layout as :func:`load_mnist` (``x`` float32 (N, 784) in [0, 1], ``y`` int64 (N,),

@@ -13,8 +13,17 @@ torch and onnx are optional: they are imported only when these functions run, an
 missing one is a clear ``ImportError`` naming the extra to install
 (``pip install "microgradnet[torch]"`` or ``"microgradnet[onnx]"``).
 """
+
 from .onnx_export import SUPPORTED_OPSETS, to_onnx
 from .torch_bridge import ExportError, from_torch, load_torch, name_map, save_torch, to_torch
 
-__all__ = ["to_torch", "from_torch", "name_map", "save_torch", "load_torch", "to_onnx",
-           "SUPPORTED_OPSETS", "ExportError"]
+__all__ = [
+    "to_torch",
+    "from_torch",
+    "name_map",
+    "save_torch",
+    "load_torch",
+    "to_onnx",
+    "SUPPORTED_OPSETS",
+    "ExportError",
+]

@@ -17,6 +17,7 @@ example becomes the graph input, its first axis the dynamic dimension ``batch``.
 (``squared_error``, ``cross_entropy``) and fancy indexing have no mapping: exporting them is
 an error that names the op.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,20 +45,32 @@ def _onnx():
         import onnx
         from onnx import helper, numpy_helper  # noqa: F401
     except ImportError:
-        raise ImportError(f"exporting to ONNX needs the onnx package, which is not installed: {INSTALL_ONNX}") from None
+        raise ImportError(
+            f"exporting to ONNX needs the onnx package, which is not installed: {INSTALL_ONNX}"
+        ) from None
     return onnx
 
 
 def ir_version_for(opset: int) -> int:
     """The ONNX IR version :func:`to_onnx` writes for ``opset``."""
     if opset not in _IR_FOR_OPSET:
-        raise ExportError(f"to_onnx: opset {opset!r} is not supported; choose one of "
-                          f"{', '.join(map(str, SUPPORTED_OPSETS))}")
+        raise ExportError(
+            f"to_onnx: opset {opset!r} is not supported; choose one of "
+            f"{', '.join(map(str, SUPPORTED_OPSETS))}"
+        )
     return _IR_FOR_OPSET[opset]
 
 
-def to_onnx(model_or_fn, path, example, *, opset: int = 17, input_name: str = "input",
-            output_name: str = "output", dynamic_batch: bool = True) -> Path:
+def to_onnx(
+    model_or_fn,
+    path,
+    example,
+    *,
+    opset: int = 17,
+    input_name: str = "input",
+    output_name: str = "output",
+    dynamic_batch: bool = True,
+) -> Path:
     """Export ``model_or_fn`` (a Module such as an ``MLP``, or any function of one Tensor) to
     an ONNX file at ``path``, by tracing one forward pass on ``example``.
 
@@ -82,7 +95,9 @@ def to_onnx(model_or_fn, path, example, *, opset: int = 17, input_name: str = "i
     if not path.parent.is_dir():
         raise ExportError(f"to_onnx: the folder {path.parent} does not exist")
     if not callable(model_or_fn):
-        raise ExportError(f"to_onnx: expected a model or a function of one tensor, got {type(model_or_fn).__name__}")
+        raise ExportError(
+            f"to_onnx: expected a model or a function of one tensor, got {type(model_or_fn).__name__}"
+        )
 
     names: dict[int, str] = {}
     data = example.data if isinstance(example, Tensor) else np.asarray(example)
@@ -95,6 +110,7 @@ def to_onnx(model_or_fn, path, example, *, opset: int = 17, input_name: str = "i
             data = data.astype(params[0][1].data.dtype)
     if data.dtype.kind != "f":
         from ..tensor import get_default_dtype
+
         data = data.astype(get_default_dtype())
     x = Tensor(np.array(data, copy=True), requires_grad=True)
     with enable_grad():
@@ -113,13 +129,20 @@ def to_onnx(model_or_fn, path, example, *, opset: int = 17, input_name: str = "i
     helper = onnx.helper
     elem = helper.np_dtype_to_tensor_dtype(x.data.dtype)
     inputs = [helper.make_tensor_value_info(input_name, elem, g.dims(x))]
-    outputs = [helper.make_tensor_value_info(output_name, helper.np_dtype_to_tensor_dtype(out.data.dtype),
-                                             g.dims(out))]
+    outputs = [
+        helper.make_tensor_value_info(
+            output_name, helper.np_dtype_to_tensor_dtype(out.data.dtype), g.dims(out)
+        )
+    ]
     graph = helper.make_graph(g.nodes, "microgradnet", inputs, outputs, initializer=g.initializers)
     from .. import __version__
 
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="microgradnet", producer_version=__version__)
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="microgradnet",
+        producer_version=__version__,
+    )
     proto.ir_version = ir_version
     onnx.checker.check_model(proto, full_check=True)
 
@@ -142,13 +165,13 @@ class _GraphBuilder:
         self.h = onnx.helper
         self.nodes, self.initializers = [], []
         self.dynamic = dynamic
-        self.names = dict(names)       # id(leaf) -> wanted initializer name
+        self.names = dict(names)  # id(leaf) -> wanted initializer name
         self.values = {id(x): input_name}
         self.used = {input_name}
         self.batch = {id(x): 0 if dynamic else None}
         self.mixed = set()
         self.count = {"param": 0, "const": 0}
-        self.keep = [x]                # keep traced tensors alive: ids must stay unique
+        self.keep = [x]  # keep traced tensors alive: ids must stay unique
 
     # ----- names and constants -----------------------------------------------------------
     def _unique(self, base: str) -> str:
@@ -184,8 +207,9 @@ class _GraphBuilder:
         return self.values[key]
 
     def node(self, op_type, inputs, outputs, **attrs):
-        self.nodes.append(self.h.make_node(op_type, inputs, outputs,
-                                           name=f"{op_type}_{len(self.nodes)}", **attrs))
+        self.nodes.append(
+            self.h.make_node(op_type, inputs, outputs, name=f"{op_type}_{len(self.nodes)}", **attrs)
+        )
 
     def dims(self, t):
         """Declared shape of a graph input/output: ``batch`` on the batch axis, None where unknown."""
@@ -218,7 +242,9 @@ class _GraphBuilder:
             if p == 2:
                 self.node("Mul", [in_names[0], in_names[0]], [out])
             else:
-                self.node("Pow", [in_names[0], self.const(np.asarray(p, dtype=t.data.dtype), "pow_exponent")], [out])
+                self.node(
+                    "Pow", [in_names[0], self.const(np.asarray(p, dtype=t.data.dtype), "pow_exponent")], [out]
+                )
             self.batch[id(t)] = self.batch.get(id(ins[0]))
         elif name in ("softmax", "log_softmax"):
             axis = int(op.axis) % nd
@@ -237,8 +263,10 @@ class _GraphBuilder:
         elif name == "getitem":
             mixed = self._getitem(t, op.index, in_names[0], out) or mixed
         elif name in ("squared_error", "cross_entropy"):
-            raise ExportError(f"to_onnx: the op '{name}' (a cost) has no ONNX mapping: export the model's "
-                              "output, not the cost of it")
+            raise ExportError(
+                f"to_onnx: the op '{name}' (a cost) has no ONNX mapping: export the model's "
+                "output, not the cost of it"
+            )
         else:
             raise ExportError(f"to_onnx: the op '{op.describe()}' has no ONNX mapping")
         if mixed:
@@ -284,8 +312,12 @@ class _GraphBuilder:
         if not axes:  # a 0-d input: nothing to reduce
             self.node("Identity", [x], [out])
         elif axes_as_input:
-            self.node(kind, [x, self.const(np.asarray(axes, dtype=np.int64), f"{op.name}_axes")], [out],
-                      keepdims=keep)
+            self.node(
+                kind,
+                [x, self.const(np.asarray(axes, dtype=np.int64), f"{op.name}_axes")],
+                [out],
+                keepdims=keep,
+            )
         else:
             self.node(kind, [x], [out], axes=axes, keepdims=keep)
         b = self.batch.get(id(src))
@@ -303,40 +335,54 @@ class _GraphBuilder:
         b = self.batch.get(id(src))
         new = [int(n) for n in t.data.shape]
         if b is None and not mixed:
-            shape = new                                  # nothing depends on the batch size
+            shape = new  # nothing depends on the batch size
             self.batch[id(t)] = None
         elif b == 0 and new and new[0] == src.data.shape[0] and not mixed:
-            shape = [0] + new[1:]                        # 0: copy the batch size from the input
+            shape = [0] + new[1:]  # 0: copy the batch size from the input
             self.batch[id(t)] = 0
         elif b == 0 and new and src.data.shape[0] and new[0] % src.data.shape[0] == 0 and not mixed:
-            shape = [-1] + new[1:]                       # whole examples cut into several rows each
+            shape = [-1] + new[1:]  # whole examples cut into several rows each
             self.batch[id(t)] = None
             mixed = True
         elif t.data.ndim == 1:
-            shape = [-1]                                 # flatten everything, batch included
+            shape = [-1]  # flatten everything, batch included
             self.batch[id(t)] = None
             mixed = True
         else:
-            raise ExportError(f"to_onnx: the op '{t.op.describe()}' mixes the batch axis with other axes; "
-                              "export with dynamic_batch=False for a fixed batch size")
+            raise ExportError(
+                f"to_onnx: the op '{t.op.describe()}' mixes the batch axis with other axes; "
+                "export with dynamic_batch=False for a fixed batch size"
+            )
         self.node("Reshape", [x, self.const(np.asarray(shape, dtype=np.int64), "reshape_shape")], [out])
         return mixed
 
     def _getitem(self, t, index, x, out):
         src = t.inputs[0]
         parts = index if isinstance(index, tuple) else (index,)
-        simple = all(p is Ellipsis or isinstance(p, slice) or
-                     (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
-        if not simple or sum(p is Ellipsis for p in parts) > 1 or any(
-                isinstance(p, slice) and not all(v is None or isinstance(v, (int, np.integer))
-                                                 for v in (p.start, p.stop, p.step)) for p in parts):
-            raise ExportError(f"to_onnx: the op 'getitem' with index {index!r} has no ONNX mapping here: only "
-                              "ints, slices and ... are exported (no arrays, masks or None)")
+        simple = all(
+            p is Ellipsis
+            or isinstance(p, slice)
+            or (isinstance(p, (int, np.integer)) and not isinstance(p, bool))
+            for p in parts
+        )
+        if (
+            not simple
+            or sum(p is Ellipsis for p in parts) > 1
+            or any(
+                isinstance(p, slice)
+                and not all(v is None or isinstance(v, (int, np.integer)) for v in (p.start, p.stop, p.step))
+                for p in parts
+            )
+        ):
+            raise ExportError(
+                f"to_onnx: the op 'getitem' with index {index!r} has no ONNX mapping here: only "
+                "ints, slices and ... are exported (no arrays, masks or None)"
+            )
         nd = src.data.ndim
         if Ellipsis in [p for p in parts if p is Ellipsis]:
             k = next(i for i, p in enumerate(parts) if p is Ellipsis)
             fill = nd - (len(parts) - 1)
-            parts = parts[:k] + (slice(None),) * fill + parts[k + 1:]
+            parts = parts[:k] + (slice(None),) * fill + parts[k + 1 :]
         parts = list(parts) + [slice(None)] * (nd - len(parts))
         b = self.batch.get(id(src))
         starts, ends, axes, steps = [], [], [], []
@@ -353,8 +399,17 @@ class _GraphBuilder:
         if axes:
             cur = out if not any(isinstance(p, (int, np.integer)) for p in parts) else self._unique("slice")
             i64 = lambda v, n: self.const(np.asarray(v, dtype=np.int64), n)  # noqa: E731
-            self.node("Slice", [x, i64(starts, "slice_starts"), i64(ends, "slice_ends"), i64(axes, "slice_axes"),
-                              i64(steps, "slice_steps")], [cur])
+            self.node(
+                "Slice",
+                [
+                    x,
+                    i64(starts, "slice_starts"),
+                    i64(ends, "slice_ends"),
+                    i64(axes, "slice_axes"),
+                    i64(steps, "slice_steps"),
+                ],
+                [cur],
+            )
         ints = [(axis, int(p)) for axis, p in enumerate(parts) if isinstance(p, (int, np.integer))]
         if not axes and not ints:
             self.node("Identity", [x], [out])
@@ -363,7 +418,7 @@ class _GraphBuilder:
             self.node("Gather", [cur, self.const(np.asarray(i, dtype=np.int64), "index")], [nxt], axis=axis)
             cur = nxt
         if b is None or isinstance(parts[b], (int, np.integer)):
-            self.batch[id(t)] = None                     # one example picked: a fixed shape
+            self.batch[id(t)] = None  # one example picked: a fixed shape
             return False
         self.batch[id(t)] = None if b in axes else b - sum(1 for a, _ in ints if a < b)
-        return b in axes                                 # a cut batch axis: its size depends on the batch
+        return b in axes  # a cut batch axis: its size depends on the batch

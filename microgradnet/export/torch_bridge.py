@@ -14,6 +14,7 @@ when torch's weight is our ``W`` transposed; the conversion does that transpose 
 layer ``i`` is module ``2i`` on the PyTorch side; :func:`name_map` gives the exact names for
 any model. Dtypes are kept: float32 stays float32, float64 stays float64.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,13 +44,16 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(f"exporting to PyTorch needs torch, which is not installed: {INSTALL_TORCH}") from None
+        raise ImportError(
+            f"exporting to PyTorch needs torch, which is not installed: {INSTALL_TORCH}"
+        ) from None
     return torch
 
 
 # ----------------------------------------------------------------------------- plans
 # A "plan" is the list of modules of the Sequential, independent of torch:
 #   ("linear", mg_prefix, in_features, out_features)  or  ("act", name)
+
 
 def _activation_name(module, where: str) -> str | None:
     """The name (sigmoid, relu, tanh, softmax) of a microgradnet activation module, or None."""
@@ -59,8 +63,10 @@ def _activation_name(module, where: str) -> str | None:
     if name == "identity":
         return None
     if name not in _TO_TORCH_ACT:
-        raise ExportError(f"to_torch: {where} uses the activation {type(module).__name__}, which has no "
-                          f"PyTorch mapping here (supported: Sigmoid, ReLU, Tanh, Softmax)")
+        raise ExportError(
+            f"to_torch: {where} uses the activation {type(module).__name__}, which has no "
+            f"PyTorch mapping here (supported: Sigmoid, ReLU, Tanh, Softmax)"
+        )
     return name
 
 
@@ -68,9 +74,11 @@ def _plan_of_model(model) -> list[tuple]:
     from ..nn import Linear, Sequential
 
     if not isinstance(model, Sequential):
-        raise ExportError(f"to_torch: expected an MLP (or a microgradnet nn.Sequential of Linear layers), got "
-                          f"{type(model).__name__}; for any other model use export.to_onnx, which exports "
-                          "the recorded graph")
+        raise ExportError(
+            f"to_torch: expected an MLP (or a microgradnet nn.Sequential of Linear layers), got "
+            f"{type(model).__name__}; for any other model use export.to_onnx, which exports "
+            "the recorded graph"
+        )
     plan = []
     for i, layer in enumerate(model.layers):
         where = f"layers.{i}"
@@ -80,8 +88,10 @@ def _plan_of_model(model) -> list[tuple]:
         elif type(layer).__name__.lower() in _TO_TORCH_ACT or type(layer).__name__ == "Identity":
             act = _activation_name(layer, where)
         else:
-            raise ExportError(f"to_torch: {where} is a {type(layer).__name__}, not a Linear layer or an "
-                              "activation (Sigmoid, ReLU, Tanh, Softmax); use export.to_onnx for other models")
+            raise ExportError(
+                f"to_torch: {where} is a {type(layer).__name__}, not a Linear layer or an "
+                "activation (Sigmoid, ReLU, Tanh, Softmax); use export.to_onnx for other models"
+            )
         if act is not None:
             plan.append(("act", act))
     if not any(p[0] == "linear" for p in plan):
@@ -135,6 +145,7 @@ def _build(torch, plan, dtype):
 
 # ----------------------------------------------------------------------------- to torch
 
+
 def to_torch(model):
     """A ``torch.nn.Sequential`` computing the same function as ``model`` (an ``MLP``).
 
@@ -152,7 +163,9 @@ def to_torch(model):
     params = dict(model.named_parameters())
     dtypes = {str(p.data.dtype) for p in params.values()}
     if len(dtypes) != 1 or not dtypes <= _FLOATS:
-        raise ExportError(f"to_torch: the parameters must all be float32 or all float64, found {sorted(dtypes)}")
+        raise ExportError(
+            f"to_torch: the parameters must all be float32 or all float64, found {sorted(dtypes)}"
+        )
     seq = _build(torch, plan, dtypes.pop())
     state = OrderedDict()
     for ours, theirs in _names(plan).items():
@@ -165,6 +178,7 @@ def to_torch(model):
 
 
 # ----------------------------------------------------------------------------- from torch
+
 
 def from_torch(obj, *, activation=None, output_activation="same"):
     """An ``MLP`` with the weights of ``obj``: a ``torch.nn.Sequential`` or its ``state_dict``.
@@ -184,34 +198,46 @@ def from_torch(obj, *, activation=None, output_activation="same"):
     torch = _torch()
     if isinstance(obj, torch.nn.Sequential):
         if activation is not None or output_activation != "same":
-            raise ExportError("from_torch: activation= and output_activation= are for a state_dict; a "
-                              "Sequential carries its own activation modules")
+            raise ExportError(
+                "from_torch: activation= and output_activation= are for a state_dict; a "
+                "Sequential carries its own activation modules"
+            )
         sizes, hidden, out, layers = _read_sequential(torch, obj)
     elif isinstance(obj, torch.nn.Module):
-        raise ExportError(f"from_torch: expected a torch.nn.Sequential (or its state_dict), got the module "
-                          f"{type(obj).__name__}; wrap its layers in nn.Sequential, or rebuild it")
+        raise ExportError(
+            f"from_torch: expected a torch.nn.Sequential (or its state_dict), got the module "
+            f"{type(obj).__name__}; wrap its layers in nn.Sequential, or rebuild it"
+        )
     elif isinstance(obj, dict) and "state_dict" in obj and "config" in obj:
         config = obj["config"]
         if not isinstance(config, dict) or "activation" not in config:
             raise ExportError("from_torch: the checkpoint's config is not a microgradnet MLP config")
-        return from_torch(obj["state_dict"], activation=config["activation"],
-                          output_activation=config.get("output_activation", "same"))
+        return from_torch(
+            obj["state_dict"],
+            activation=config["activation"],
+            output_activation=config.get("output_activation", "same"),
+        )
     elif isinstance(obj, dict):
         if activation is None:
-            raise ExportError('from_torch: a state_dict holds no activations; pass activation="sigmoid" '
-                              '(or "relu", "tanh", "none") and, if the output differs, output_activation=')
+            raise ExportError(
+                'from_torch: a state_dict holds no activations; pass activation="sigmoid" '
+                '(or "relu", "tanh", "none") and, if the output differs, output_activation='
+            )
         sizes, layers = _read_state_dict(torch, obj)
         hidden = activation
         out = activation if output_activation == "same" else output_activation
     else:
-        raise ExportError(f"from_torch: expected a torch.nn.Sequential or a state_dict, got {type(obj).__name__}")
+        raise ExportError(
+            f"from_torch: expected a torch.nn.Sequential or a state_dict, got {type(obj).__name__}"
+        )
 
     from ..nn import MLP
 
     dtypes = {str(w.dtype).replace("torch.", "") for w, _ in layers}
     if len(dtypes) != 1 or not dtypes <= _FLOATS:
-        raise ExportError(f"from_torch: the Linear weights must all be float32 or all float64, found "
-                          f"{sorted(dtypes)}")
+        raise ExportError(
+            f"from_torch: the Linear weights must all be float32 or all float64, found {sorted(dtypes)}"
+        )
     model = MLP(sizes, activation=hidden or "none", output_activation=out or "none", dtype=dtypes.pop())
     for layer, (w, b) in zip(model.layers, layers):
         w = w.detach().cpu().numpy()
@@ -231,8 +257,10 @@ def _read_sequential(torch, seq):
         if isinstance(m, nn.Linear):
             if linears and m.in_features != linears[-1][1].out_features:
                 prev_name, prev = linears[-1]
-                raise ExportError(f"from_torch: {where} takes {m.in_features} inputs but layer {prev_name} "
-                                  f"(Linear) gives {prev.out_features}: the sizes do not chain")
+                raise ExportError(
+                    f"from_torch: {where} takes {m.in_features} inputs but layer {prev_name} "
+                    f"(Linear) gives {prev.out_features}: the sizes do not chain"
+                )
             linears.append((name, m))
             acts.append(None)
             where_act.append(None)
@@ -240,34 +268,51 @@ def _read_sequential(torch, seq):
             continue
         elif kind in _FROM_TORCH_ACT and type(m) is getattr(nn, kind):
             if not linears:
-                raise ExportError(f"from_torch: {where} comes before any Linear layer; an MLP starts with Linear")
+                raise ExportError(
+                    f"from_torch: {where} comes before any Linear layer; an MLP starts with Linear"
+                )
             if acts[-1] is not None:
-                raise ExportError(f"from_torch: {where} follows another activation ({acts[-1]}): two "
-                                  "activations in a row have no MLP equivalent")
+                raise ExportError(
+                    f"from_torch: {where} follows another activation ({acts[-1]}): two "
+                    "activations in a row have no MLP equivalent"
+                )
             if kind == "Softmax":
                 if m.dim not in (-1, 1, None):
-                    raise ExportError(f"from_torch: {where} uses dim={m.dim}; only the last axis (dim=-1) maps")
-                rest = [c for _, c in children[pos + 1:] if not isinstance(c, nn.Identity)]
+                    raise ExportError(
+                        f"from_torch: {where} uses dim={m.dim}; only the last axis (dim=-1) maps"
+                    )
+                rest = [c for _, c in children[pos + 1 :] if not isinstance(c, nn.Identity)]
                 if rest:
-                    raise ExportError(f"from_torch: {where} is not at the end; Softmax maps only as the output "
-                                      "activation")
+                    raise ExportError(
+                        f"from_torch: {where} is not at the end; Softmax maps only as the output activation"
+                    )
             acts[-1] = _FROM_TORCH_ACT[kind]
             where_act[-1] = where
         else:
-            hint = " (Dropout only acts in training; remove it before converting)" if "Dropout" in kind else ""
-            raise ExportError(f"from_torch: {where} has no microgradnet equivalent{hint}; an MLP is Linear "
-                              "layers each followed by at most one of Sigmoid, ReLU, Tanh (Softmax or Identity "
-                              "at the end)")
+            hint = (
+                " (Dropout only acts in training; remove it before converting)" if "Dropout" in kind else ""
+            )
+            raise ExportError(
+                f"from_torch: {where} has no microgradnet equivalent{hint}; an MLP is Linear "
+                "layers each followed by at most one of Sigmoid, ReLU, Tanh (Softmax or Identity "
+                "at the end)"
+            )
     if not linears:
         raise ExportError("from_torch: the Sequential has no Linear layer")
     hidden = acts[:-1]
     for k in range(1, len(hidden)):
         if hidden[k] != hidden[0]:
             # where_act[k] names the activation module after Linear k (or, with none, the next Linear)
-            there = where_act[k] if hidden[k] else f"layer {linears[k + 1][0]} (Linear) follows Linear {linears[k][0]}"
-            raise ExportError(f"from_torch: {there}: {hidden[k] or 'no activation'}, but the first hidden layer "
-                              f"uses {hidden[0] or 'no activation'}; a microgradnet MLP has one activation for "
-                              "all hidden layers")
+            there = (
+                where_act[k]
+                if hidden[k]
+                else f"layer {linears[k + 1][0]} (Linear) follows Linear {linears[k][0]}"
+            )
+            raise ExportError(
+                f"from_torch: {there}: {hidden[k] or 'no activation'}, but the first hidden layer "
+                f"uses {hidden[0] or 'no activation'}; a microgradnet MLP has one activation for "
+                "all hidden layers"
+            )
     sizes = [linears[0][1].in_features] + [m.out_features for _, m in linears]
     out = acts[-1]
     layers = [(m.weight, m.bias) for _, m in linears]
@@ -282,10 +327,14 @@ def _read_state_dict(torch, state):
     for key, value in state.items():
         m = _KEY.fullmatch(str(key))
         if not m:
-            raise ExportError(f"from_torch: state_dict entry {key!r} is not the weight or bias of a Linear "
-                              "layer (BatchNorm, Conv2d and other layers have no microgradnet equivalent)")
+            raise ExportError(
+                f"from_torch: state_dict entry {key!r} is not the weight or bias of a Linear "
+                "layer (BatchNorm, Conv2d and other layers have no microgradnet equivalent)"
+            )
         if not isinstance(value, torch.Tensor):
-            raise ExportError(f"from_torch: state_dict entry {key!r} is a {type(value).__name__}, not a tensor")
+            raise ExportError(
+                f"from_torch: state_dict entry {key!r} is a {type(value).__name__}, not a tensor"
+            )
         groups.setdefault(int(m.group(1)), {})[m.group(2)] = value
     if not groups:
         raise ExportError("from_torch: the state_dict is empty")
@@ -296,14 +345,20 @@ def _read_state_dict(torch, state):
         if w is None:
             raise ExportError(f"from_torch: layer {idx} has a bias but no weight")
         if w.ndim != 2:
-            raise ExportError(f"from_torch: layer {idx}'s weight has shape {tuple(w.shape)}, not (out, in): "
-                              "not a Linear layer (a Conv2d weight is 4-D)")
+            raise ExportError(
+                f"from_torch: layer {idx}'s weight has shape {tuple(w.shape)}, not (out, in): "
+                "not a Linear layer (a Conv2d weight is 4-D)"
+            )
         if b is not None and tuple(b.shape) != (w.shape[0],):
-            raise ExportError(f"from_torch: layer {idx}'s bias has shape {tuple(b.shape)} but its weight "
-                              f"{tuple(w.shape)} has {w.shape[0]} outputs")
+            raise ExportError(
+                f"from_torch: layer {idx}'s bias has shape {tuple(b.shape)} but its weight "
+                f"{tuple(w.shape)} has {w.shape[0]} outputs"
+            )
         if sizes and w.shape[1] != sizes[-1]:
-            raise ExportError(f"from_torch: layer {idx} (Linear) takes {w.shape[1]} inputs but the layer "
-                              f"before gives {sizes[-1]}: the sizes do not chain")
+            raise ExportError(
+                f"from_torch: layer {idx} (Linear) takes {w.shape[1]} inputs but the layer "
+                f"before gives {sizes[-1]}: the sizes do not chain"
+            )
         if not sizes:
             sizes.append(int(w.shape[1]))
         sizes.append(int(w.shape[0]))
@@ -312,6 +367,7 @@ def _read_state_dict(torch, state):
 
 
 # ----------------------------------------------------------------------------- files
+
 
 def save_torch(model, path) -> Path:
     """Write ``model`` (an MLP) as a PyTorch checkpoint ``{"state_dict": …, "config": …}``.
@@ -348,10 +404,16 @@ def load_torch(path):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file
         raise ModelFileError(f"{path}: not a readable PyTorch checkpoint: {e}") from None
-    if not (isinstance(ckpt, dict) and isinstance(ckpt.get("config"), dict)
-            and ckpt["config"].get("format") == CHECKPOINT_FORMAT and "state_dict" in ckpt):
-        raise ModelFileError(f"{path}: not a microgradnet checkpoint (expected {{'state_dict', 'config'}} "
-                             f"of format {CHECKPOINT_FORMAT})")
+    if not (
+        isinstance(ckpt, dict)
+        and isinstance(ckpt.get("config"), dict)
+        and ckpt["config"].get("format") == CHECKPOINT_FORMAT
+        and "state_dict" in ckpt
+    ):
+        raise ModelFileError(
+            f"{path}: not a microgradnet checkpoint (expected {{'state_dict', 'config'}} "
+            f"of format {CHECKPOINT_FORMAT})"
+        )
     config = ckpt["config"]
     try:
         seq = _build(torch, _plan_of_config(config), config["dtype"])

@@ -1,4 +1,5 @@
 """Layers: ``Linear`` (weighted sums plus a bias), activations, ``Sequential``."""
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,15 @@ class Identity(Module):
         return as_tensor(z)
 
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax,
-               "identity": Identity, "linear": Identity, "none": Identity}
+ACTIVATIONS = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
+    "none": Identity,
+}
 
 
 def get_activation(spec) -> Module | None:
@@ -79,8 +87,16 @@ class Linear(Module):
     ReLU; biases start at zero.
     """
 
-    def __init__(self, in_features: int, out_features: int, activation=None, dtype=None,
-                 seed=None, rng=None, init: str | None = None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        activation=None,
+        dtype=None,
+        seed=None,
+        rng=None,
+        init: str | None = None,
+    ):
         for what, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Linear: {what} must be a positive integer, got {n!r}")
@@ -108,11 +124,15 @@ class Linear(Module):
         w = self.weight
         x = as_tensor(x, w.data.dtype)
         if x.data.dtype != w.data.dtype:
-            raise DTypeError(f"Linear: the input is {x.data.dtype} but the weights are {w.data.dtype}; "
-                             f"convert the input or build the model with dtype=np.{x.data.dtype}")
+            raise DTypeError(
+                f"Linear: the input is {x.data.dtype} but the weights are {w.data.dtype}; "
+                f"convert the input or build the model with dtype=np.{x.data.dtype}"
+            )
         if x.data.ndim == 0 or x.data.shape[-1] != self.in_features:
-            raise ShapeError(f"Linear({self.in_features}→{self.out_features}): expected inputs with "
-                             f"{self.in_features} features in the last axis, got shape {x.shape}")
+            raise ShapeError(
+                f"Linear({self.in_features}→{self.out_features}): expected inputs with "
+                f"{self.in_features} features in the last axis, got shape {x.shape}"
+            )
         z = (x @ w).add_bias(self.bias)
         return self.activation.forward(z) if self.activation is not None else z
 

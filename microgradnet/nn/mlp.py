@@ -1,9 +1,11 @@
 """``MLP``: the multilayer perceptron of 3Blue1Brown's videos, as a list of layers."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .layers import Linear, Sequential, activation as make_activation
+from .layers import Linear, Sequential
+from .layers import activation as make_activation
 
 
 class MLP(Sequential):
@@ -19,20 +21,30 @@ class MLP(Sequential):
     The 784-16-16-10 network has 784·16+16 + 16·16+16 + 16·10+10 = 13,002 parameters.
     """
 
-    def __init__(self, sizes, activation="sigmoid", output_activation="same", dtype=np.float32,
-                 seed=None, init=None):
+    def __init__(
+        self, sizes, activation="sigmoid", output_activation="same", dtype=np.float32, seed=None, init=None
+    ):
         sizes = list(sizes) if not isinstance(sizes, str) else sizes
-        if (not isinstance(sizes, list) or len(sizes) < 2
-                or any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1 for n in sizes)):
-            raise ValueError(f"MLP: sizes must be a list of at least two positive integers "
-                             f"(input, ..., output), got {sizes!r}")
+        if (
+            not isinstance(sizes, list)
+            or len(sizes) < 2
+            or any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1 for n in sizes)
+        ):
+            raise ValueError(
+                f"MLP: sizes must be a list of at least two positive integers "
+                f"(input, ..., output), got {sizes!r}"
+            )
         make_activation(activation)  # validate the names early, with a clear message
         out_act = activation if output_activation == "same" else output_activation
         make_activation(out_act)
         rng = np.random.default_rng(seed)
         n = len(sizes) - 1
-        layers = [Linear(sizes[i], sizes[i + 1], activation if i < n - 1 else out_act,
-                         dtype=dtype, rng=rng, init=init) for i in range(n)]
+        layers = [
+            Linear(
+                sizes[i], sizes[i + 1], activation if i < n - 1 else out_act, dtype=dtype, rng=rng, init=init
+            )
+            for i in range(n)
+        ]
         super().__init__(*layers)
         self.sizes = [int(s) for s in sizes]
         self.activation_name = _name(activation)
@@ -41,8 +53,13 @@ class MLP(Sequential):
 
     def config(self) -> dict:
         """What it takes to build this network again (saved with the weights)."""
-        return {"kind": "MLP", "sizes": self.sizes, "activation": self.activation_name,
-                "output_activation": self.output_activation_name, "dtype": str(self.dtype)}
+        return {
+            "kind": "MLP",
+            "sizes": self.sizes,
+            "activation": self.activation_name,
+            "output_activation": self.output_activation_name,
+            "dtype": str(self.dtype),
+        }
 
     def extra_repr(self):
         return "-".join(map(str, self.sizes))
@@ -53,13 +70,23 @@ class MLP(Sequential):
         for i, layer in enumerate(self.layers):
             act = type(layer.activation).__name__.lower() if layer.activation else "none"
             w, b = layer.weight.data.size, layer.bias.data.size
-            rows.append((f"layers.{i}", f"{layer.in_features} → {layer.out_features}", act,
-                         f"{w:,}", f"{b:,}", f"{w + b:,}"))
+            rows.append(
+                (
+                    f"layers.{i}",
+                    f"{layer.in_features} → {layer.out_features}",
+                    act,
+                    f"{w:,}",
+                    f"{b:,}",
+                    f"{w + b:,}",
+                )
+            )
         total = self.num_parameters()
         widths = [max(len(r[i]) for r in rows) for i in range(6)]
 
         def fmt(r):
-            return "  ".join(c.ljust(wd) if i < 3 else c.rjust(wd) for i, (c, wd) in enumerate(zip(r, widths)))
+            return "  ".join(
+                c.ljust(wd) if i < 3 else c.rjust(wd) for i, (c, wd) in enumerate(zip(r, widths))
+            )
 
         rule = "-" * len(fmt(rows[0]))
         lines = [f"MLP {'-'.join(map(str, self.sizes))} ({self.dtype})", fmt(rows[0]), rule]

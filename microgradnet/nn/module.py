@@ -1,4 +1,5 @@
 """``Module``: a piece of network that owns parameters and sub-modules, PyTorch-style."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -77,7 +78,7 @@ class Module:
             p.grad = None
 
     # ----- saving and loading ---------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """A copy of every parameter's values, by name."""
         return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
 
@@ -100,8 +101,10 @@ class Module:
                 continue
             value = np.asarray(state[name].data if isinstance(state[name], Tensor) else state[name])
             if value.shape != p.data.shape:
-                raise ModelFileError(f"load_state_dict: {name} has shape {value.shape} in the saved "
-                                     f"state but {p.data.shape} in the model")
+                raise ModelFileError(
+                    f"load_state_dict: {name} has shape {value.shape} in the saved "
+                    f"state but {p.data.shape} in the model"
+                )
             if value.dtype.kind not in "fiu":
                 raise ModelFileError(f"load_state_dict: {name} holds {value.dtype} values, not numbers")
             staged.append((p, value))

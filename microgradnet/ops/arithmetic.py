@@ -3,6 +3,7 @@
 Every binary rule sends its gradient through :func:`unbroadcast`, so an input that numpy
 broadcast (a scalar, a row, a column) gets the sum of the gradients of all its copies.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,7 @@ class Add(_Binary):
 
     def backward(self, g, needs):
         sa, sb = self.saved
-        return (unbroadcast(g, sa) if needs[0] else None,
-                unbroadcast(g, sb) if needs[1] else None)
+        return (unbroadcast(g, sa) if needs[0] else None, unbroadcast(g, sb) if needs[1] else None)
 
     def local_derivative(self, i, xs, out):
         return np.ones_like(out)
@@ -59,7 +59,8 @@ class AddBias(Op):
             raise ShapeError(
                 f"add_bias: a bias of shape {tuple(b.shape)} cannot be added to rows of shape "
                 f"{tuple(x.shape)}: the bias must be a vector with one value per column "
-                f"({x.shape[-1] if x.ndim else 'scalar input'})")
+                f"({x.shape[-1] if x.ndim else 'scalar input'})"
+            )
         self.saved = x.ndim
         return x + b
 
@@ -90,8 +91,7 @@ class Sub(_Binary):
 
     def backward(self, g, needs):
         sa, sb = self.saved
-        return (unbroadcast(g, sa) if needs[0] else None,
-                unbroadcast(-g, sb) if needs[1] else None)
+        return (unbroadcast(g, sa) if needs[0] else None, unbroadcast(-g, sb) if needs[1] else None)
 
     def local_derivative(self, i, xs, out):
         return np.full_like(out, 1 if i == 0 else -1)
@@ -111,8 +111,10 @@ class Mul(_Binary):
 
     def backward(self, g, needs):
         a, b = self.saved
-        return (unbroadcast(g * b, a.shape) if needs[0] else None,
-                unbroadcast(g * a, b.shape) if needs[1] else None)
+        return (
+            unbroadcast(g * b, a.shape) if needs[0] else None,
+            unbroadcast(g * a, b.shape) if needs[1] else None,
+        )
 
     def local_derivative(self, i, xs, out):
         return np.broadcast_to(xs[1 - i], out.shape)
@@ -133,8 +135,10 @@ class Div(_Binary):
     def backward(self, g, needs):
         a, b = self.saved
         ga = g / b
-        return (unbroadcast(ga, a.shape) if needs[0] else None,
-                unbroadcast(-ga * a / b, b.shape) if needs[1] else None)
+        return (
+            unbroadcast(ga, a.shape) if needs[0] else None,
+            unbroadcast(-ga * a / b, b.shape) if needs[1] else None,
+        )
 
     def local_derivative(self, i, xs, out):
         a, b = xs

@@ -10,6 +10,7 @@ Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(
 ``derivatives`` (one local derivative per input, e.g. ``σ(z)·(1−σ(z))``) and ``variables``
 (the name each input has in those formulas, e.g. ``("z",)``).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..errors import ShapeError
 
-OPS: dict[str, type["Op"]] = {}
+OPS: dict[str, type[Op]] = {}
 """Every op class by its graph name, filled in as op classes are defined."""
 
 
@@ -68,8 +69,9 @@ class Op:
             return self.derivatives[i]
         pattern = "|".join(re.escape(v) for v in sorted(table, key=len, reverse=True))
         # ASCII word boundaries: in "b²" the superscript must not count as part of the name.
-        return re.sub(rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: table[m.group(1)],
-                      self.derivatives[i])
+        return re.sub(
+            rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: table[m.group(1)], self.derivatives[i]
+        )
 
     def __repr__(self):
         return f"<op {self.describe()}>"
@@ -97,7 +99,8 @@ def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
     """The error for two shapes that numpy cannot broadcast together."""
     return ShapeError(
         f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
-        "(compared from the right, each pair of sizes must be equal or one of them 1)")
+        "(compared from the right, each pair of sizes must be equal or one of them 1)"
+    )
 
 
 def normalize_axis(axis, ndim: int, op: str):

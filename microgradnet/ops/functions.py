@@ -3,6 +3,7 @@
 Where the derivative is easiest to write in terms of the output (``exp``, ``sigmoid``,
 ``tanh``), the op saves its *output*, not its input, and the gradient rule reuses it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +57,10 @@ class Log(Op):
     def forward(self, x):
         if x.size and not (x > 0).all():
             bad = x[~(x > 0)].flat[0]
-            raise ValueError(f"log: every input must be > 0, found {bad!r} "
-                             "(for a log of probabilities, use log_softmax on the logits)")
+            raise ValueError(
+                f"log: every input must be > 0, found {bad!r} "
+                "(for a log of probabilities, use log_softmax on the logits)"
+            )
         self.saved = x
         return np.log(x)
 

@@ -1,4 +1,5 @@
 """Matrix multiplication: ``a @ b`` for vectors, matrices and batches of matrices."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,19 +24,25 @@ class MatMul(Op):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}: "
-                             "both operands need at least one dimension (use * for a scalar)")
+            raise ShapeError(
+                f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}: "
+                "both operands need at least one dimension (use * for a scalar)"
+            )
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
-            raise ShapeError(f"matmul: cannot multiply {tuple(a.shape)} by {tuple(b.shape)}: "
-                             f"the inner sizes {k_a} and {k_b} differ")
+            raise ShapeError(
+                f"matmul: cannot multiply {tuple(a.shape)} by {tuple(b.shape)}: "
+                f"the inner sizes {k_a} and {k_b} differ"
+            )
         self.saved = (a, b)
         try:
             return a @ b
         except ValueError:
-            raise ShapeError(f"matmul: the batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
-                             "cannot be broadcast together") from None
+            raise ShapeError(
+                f"matmul: the batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
+                "cannot be broadcast together"
+            ) from None
 
     def backward(self, g, needs):
         a, b = self.saved

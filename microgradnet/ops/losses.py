@@ -5,6 +5,7 @@ one example. ``squared_error`` is 3Blue1Brown's cost, *without* a ½ factor:
 
     C = (1/N) Σ_n Σ_j (a_nj − y_nj)²        ∂C/∂a = 2 (a − y) / N
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Reductions: ``sum`` and ``mean`` over some or all axes."""
+
 from __future__ import annotations
 
 import numpy as np

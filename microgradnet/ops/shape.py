@@ -2,6 +2,7 @@
 
 Their gradient rules move the upstream gradient back to where each number came from.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,9 @@ class Reshape(Op):
         try:
             return x.reshape(self.shape)
         except ValueError:
-            raise ShapeError(f"reshape: cannot reshape {tuple(x.shape)} ({x.size} values) "
-                             f"into {tuple(self.shape)}") from None
+            raise ShapeError(
+                f"reshape: cannot reshape {tuple(x.shape)} ({x.size} values) into {tuple(self.shape)}"
+            ) from None
 
     def backward(self, g, needs):
         return (g.reshape(self.saved),)
@@ -54,8 +56,10 @@ class Transpose(Op):
 
     def forward(self, x):
         if self.axes is not None and sorted(a % max(x.ndim, 1) for a in self.axes) != list(range(x.ndim)):
-            raise ShapeError(f"transpose: axes {tuple(self.axes)} are not a permutation of the "
-                             f"{x.ndim} axes of shape {tuple(x.shape)}")
+            raise ShapeError(
+                f"transpose: axes {tuple(self.axes)} are not a permutation of the "
+                f"{x.ndim} axes of shape {tuple(x.shape)}"
+            )
         return np.transpose(x, self.axes)
 
     def backward(self, g, needs):
@@ -91,7 +95,9 @@ class GetItem(Op):
         try:
             return np.asarray(x[self.index])
         except IndexError as e:
-            raise ShapeError(f"getitem: index {self.index!r} does not fit shape {tuple(x.shape)}: {e}") from None
+            raise ShapeError(
+                f"getitem: index {self.index!r} does not fit shape {tuple(x.shape)}: {e}"
+            ) from None
 
     def backward(self, g, needs):
         shape, dtype = self.saved

@@ -3,6 +3,7 @@
 Subtracting the row maximum before exponentiating changes nothing mathematically
 (the factor ``e^(−max)`` cancels) but keeps ``e^x`` from overflowing.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,14 +3,25 @@
 Names are imported on first use, so ``import microgradnet`` stays fast and matplotlib is
 only needed for the figures that use it.
 """
+
 import importlib
 
 _WHERE = {
-    "draw_graph": "graph", "graph_nodes": "graph", "summarize": "graph", "render_graph": "graph",
-    "backprop_page": "stepper", "chain_rule": "chain", "chain_rule_paths": "chain",
-    "GraphvizNotFoundError": "graph", "ChainPath": "chain",
-    "show_weights": "pictures", "show_network": "pictures", "show_noise": "pictures",
-    "cost_curve": "pictures", "show_nudges": "pictures", "show_digits": "pictures",
+    "draw_graph": "graph",
+    "graph_nodes": "graph",
+    "summarize": "graph",
+    "render_graph": "graph",
+    "backprop_page": "stepper",
+    "chain_rule": "chain",
+    "chain_rule_paths": "chain",
+    "GraphvizNotFoundError": "graph",
+    "ChainPath": "chain",
+    "show_weights": "pictures",
+    "show_network": "pictures",
+    "show_noise": "pictures",
+    "cost_curve": "pictures",
+    "show_nudges": "pictures",
+    "show_digits": "pictures",
     "save_figure": "pictures",
 }
 

@@ -10,6 +10,7 @@ paths. For arrays the factors are not single numbers: each step is a vector-Jaco
 product (the upstream gradient pushed through the op's local derivative), and the text
 shows the path as a chain of ops with shapes and a summary of the resulting gradient.
 """
+
 from __future__ import annotations
 
 import sys
@@ -80,8 +81,10 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
         if t is cost:
             paths.append(steps)
             if len(paths) > MAX_PATHS:
-                raise GraphError(f"chain_rule: more than {MAX_PATHS} paths lead from the cost to this tensor; "
-                                 "too many to write out")
+                raise GraphError(
+                    f"chain_rule: more than {MAX_PATHS} paths lead from the cost to this tensor; "
+                    "too many to write out"
+                )
             continue
         for out, k in reversed(uses.get(id(t), [])):
             if out.requires_grad:
@@ -104,8 +107,15 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
             if value is None:
                 scalar = False
             formula = op.derivatives[k] if k < len(op.derivatives) else ""
-            factors.append({"num": sym[id(out)], "den": sym[id(below)], "op": op.name, "formula": formula,
-                            "value": value})
+            factors.append(
+                {
+                    "num": sym[id(out)],
+                    "den": sym[id(below)],
+                    "op": op.name,
+                    "formula": formula,
+                    "value": value,
+                }
+            )
             ops.append(op.name)
             tensors.append(out)
             below = out
@@ -114,9 +124,17 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
             value = np.full(wrt.shape, v, dtype=np.float64)
         else:
             value = _vjp_along(cost, wrt, steps)
-        result.append(ChainPath(tensors=tensors, symbols=[sym[id(t)] for t in tensors], ops=ops,
-                                factors=factors, value=value, scalar=scalar,
-                                shapes=[tuple(t.shape) for t in tensors]))
+        result.append(
+            ChainPath(
+                tensors=tensors,
+                symbols=[sym[id(t)] for t in tensors],
+                ops=ops,
+                factors=factors,
+                value=value,
+                scalar=scalar,
+                shapes=[tuple(t.shape) for t in tensors],
+            )
+        )
     return result
 
 
@@ -130,7 +148,8 @@ def _vjp_along(cost, wrt, steps) -> np.ndarray:
             raise GraphError(
                 f"chain_rule: the graph through '{op.name}' was released by backward(), so the products "
                 "for arrays cannot be computed; call chain_rule before backward(), or use "
-                "backward(retain_graph=True)")
+                "backward(retain_graph=True)"
+            )
         needs = tuple(j == k for j in range(len(out._prev)))
         g = op.backward(g, needs)[k]
     return np.asarray(g, dtype=np.float64).reshape(wrt.shape)
@@ -140,8 +159,11 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
     """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
     path with its product of partial derivatives, and the total when there are several."""
     paths = chain_rule_paths(cost, wrt, model=model, params=params)
-    names = {id(n["tensor"]): n["label"] for n in graph_nodes(cost, model=model, params=params,
-                                                             cluster=False)["nodes"] if n["kind"] != "op"}
+    names = {
+        id(n["tensor"]): n["label"]
+        for n in graph_nodes(cost, model=model, params=params, cluster=False)["nodes"]
+        if n["kind"] != "op"
+    }
     p0 = paths[0]
     C, W = p0.symbols[-1], p0.symbols[0]
     dW = f"∂{_wrap(C)}/∂{_wrap(W)}"
@@ -149,8 +171,10 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
     lines = []
     if all(p.scalar for p in paths):
         if len(paths) > 1:
-            lines.append(f"{W} is used {len(paths)} times: {len(paths)} paths lead from {C} to it, and the "
-                         "chain rule adds them up.")
+            lines.append(
+                f"{W} is used {len(paths)} times: {len(paths)} paths lead from {C} to it, and the "
+                "chain rule adds them up."
+            )
         for i, p in enumerate(paths, 1):
             nums = " · ".join(format_number(f["value"]) for f in p.factors)
             head = f"path {i}: " if len(paths) > 1 else ""
@@ -161,11 +185,15 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
     else:
         label = names.get(id(wrt), W)
         about = f"{label}, " if label != W else ""
-        lines.append(f"{dW}  ({about}{shape_text(wrt.shape)}, {wrt.dtype}): {len(paths)} path"
-                     f"{'s' if len(paths) > 1 else ''} from {C} to {W}.")
-        lines.append("For arrays each factor is not one number: each step is a vector-Jacobian product, "
-                     "the upstream gradient multiplied by the op's local derivative (and summed back to "
-                     "the input's shape), applied from the cost down.")
+        lines.append(
+            f"{dW}  ({about}{shape_text(wrt.shape)}, {wrt.dtype}): {len(paths)} path"
+            f"{'s' if len(paths) > 1 else ''} from {C} to {W}."
+        )
+        lines.append(
+            "For arrays each factor is not one number: each step is a vector-Jacobian product, "
+            "the upstream gradient multiplied by the op's local derivative (and summed back to "
+            "the input's shape), applied from the cost down."
+        )
         for i, p in enumerate(paths, 1):
             chain = f"{p.symbols[0]} ({shape_text(p.shapes[0])})"
             for op, s, sh in zip(p.ops, p.symbols[1:], p.shapes[1:]):

@@ -16,6 +16,7 @@ With ``cluster=True`` the ops a module computed (e.g. one ``Linear`` layer: matm
 add_bias → sigmoid) are drawn inside one frame labelled by the module's path, so an MLP
 reads as its layers.
 """
+
 from __future__ import annotations
 
 import html
@@ -28,12 +29,21 @@ from ..atomic import write_bytes
 from ..errors import GraphError, MicrogradnetError
 from ..tensor import Tensor, run_backward, topological_order
 
-__all__ = ["draw_graph", "graph_nodes", "summarize", "render_graph", "format_number",
-           "GraphvizNotFoundError", "INSTALL_GRAPHVIZ"]
+__all__ = [
+    "draw_graph",
+    "graph_nodes",
+    "summarize",
+    "render_graph",
+    "format_number",
+    "GraphvizNotFoundError",
+    "INSTALL_GRAPHVIZ",
+]
 
-INSTALL_GRAPHVIZ = ("install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-                    "'brew install graphviz' (macOS), 'conda install -c conda-forge graphviz', "
-                    "or see https://graphviz.org/download/")
+INSTALL_GRAPHVIZ = (
+    "install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
+    "'brew install graphviz' (macOS), 'conda install -c conda-forge graphviz', "
+    "or see https://graphviz.org/download/"
+)
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 ACTIVATION_OPS = {"sigmoid", "tanh", "relu", "softmax", "log_softmax"}
@@ -42,14 +52,12 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 STYLE = {
     "op": dict(shape="box", style="rounded,filled", fillcolor="#fde68a", color="#b45309"),
-    "parameter": dict(shape="box", style="filled,bold", fillcolor="#bfdbfe", color="#1d4ed8",
-                      penwidth="2"),
+    "parameter": dict(shape="box", style="filled,bold", fillcolor="#bfdbfe", color="#1d4ed8", penwidth="2"),
     "input": dict(shape="note", style="filled", fillcolor="#d1fae5", color="#047857"),
     "target": dict(shape="note", style="filled", fillcolor="#d1fae5", color="#047857"),
     "constant": dict(shape="note", style="filled", fillcolor="#ecfdf5", color="#047857"),
     "intermediate": dict(shape="ellipse", style="filled", fillcolor="#f3f4f6", color="#6b7280"),
-    "cost": dict(shape="ellipse", style="filled", fillcolor="#fecaca", color="#b91c1c",
-                 peripheries="2"),
+    "cost": dict(shape="ellipse", style="filled", fillcolor="#fecaca", color="#b91c1c", peripheries="2"),
 }
 FONT = "Helvetica,Arial,sans-serif"
 
@@ -90,8 +98,9 @@ def sparkline(a, bins: int = 10) -> str:
         return SPARK[3] * bins
     counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
     top = counts.max()
-    return "".join(" " if c == 0 else SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))]
-                   for c in counts)
+    return "".join(
+        " " if c == 0 else SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))] for c in counts
+    )
 
 
 def summarize(array, max_values: int = 12, digits: int = 4) -> str:
@@ -107,24 +116,38 @@ def summarize(array, max_values: int = 12, digits: int = 4) -> str:
     f = a.astype(np.float64)
     if f.min() == f.max():
         return f"all {format_number(f.min(), digits)}"
-    return (f"mean {format_number(f.mean(), digits)}\n"
-            f"{format_number(f.min(), digits)} {sparkline(f)} {format_number(f.max(), digits)}")
+    return (
+        f"mean {format_number(f.mean(), digits)}\n"
+        f"{format_number(f.min(), digits)} {sparkline(f)} {format_number(f.max(), digits)}"
+    )
 
 
 def stats(array, few: int = 6, digits: int = 6) -> dict:
     """Numbers about an array and their display text (for the stepper's JSON): shape,
     mean/min/max, the first few values, a sparkline; ``value`` for a single number."""
     a = np.asarray(array.data if isinstance(array, Tensor) else array, dtype=np.float64)
-    out = {"shape": list(a.shape), "shape_text": shape_text(a.shape), "size": int(a.size),
-           "scalar": a.size == 1}
+    out = {
+        "shape": list(a.shape),
+        "shape_text": shape_text(a.shape),
+        "size": int(a.size),
+        "scalar": a.size == 1,
+    }
     if a.size:
         fl = a.ravel()
-        out.update(mean=float(a.mean()), min=float(a.min()), max=float(a.max()),
-                   values=[float(v) for v in fl[:few]],
-                   fmt={"mean": format_number(a.mean(), digits), "min": format_number(a.min(), digits),
-                        "max": format_number(a.max(), digits),
-                        "values": [format_number(v, 4) for v in fl[:few]]},
-                   more=int(a.size > few), spark=sparkline(a) if a.size > few else "")
+        out.update(
+            mean=float(a.mean()),
+            min=float(a.min()),
+            max=float(a.max()),
+            values=[float(v) for v in fl[:few]],
+            fmt={
+                "mean": format_number(a.mean(), digits),
+                "min": format_number(a.min(), digits),
+                "max": format_number(a.max(), digits),
+                "values": [format_number(v, 4) for v in fl[:few]],
+            },
+            more=int(a.size > few),
+            spark=sparkline(a) if a.size > few else "",
+        )
     if a.size == 1:
         out["value"] = float(a.ravel()[0])
         out["fmt"]["value"] = format_number(a.ravel()[0], digits)
@@ -221,8 +244,9 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
     names = _param_names(model, params)
     order = _walk(root)
     index = {id(t): i for i, t in enumerate(order)}
-    loss_targets = {id(t._prev[1]) for t in order
-                    if t._op is not None and t._op.name in LOSS_OPS and len(t._prev) > 1}
+    loss_targets = {
+        id(t._prev[1]) for t in order if t._op is not None and t._op.name in LOSS_OPS and len(t._prev) > 1
+    }
     symbols: dict[int, str] = {}
     used: set[str] = set()
     counters: dict[str, int] = {}
@@ -297,9 +321,18 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
                 kind = "intermediate"
                 sym = unique(t.name or auto)
                 label = sym
-            op_node = dict(id=f"op{i}", kind="op", label=op.describe(), symbol=opname, op=op,
-                           describe=op.describe(), inputs=[f"t{index[id(p)]}" for p in t._prev],
-                           out=tid, tensor=t, scope=None)
+            op_node = dict(
+                id=f"op{i}",
+                kind="op",
+                label=op.describe(),
+                symbol=opname,
+                op=op,
+                describe=op.describe(),
+                inputs=[f"t{index[id(p)]}" for p in t._prev],
+                out=tid,
+                tensor=t,
+                scope=None,
+            )
             nodes.append(op_node)
             for k, p in enumerate(t._prev):
                 edges.append({"from": f"t{index[id(p)]}", "to": op_node["id"], "index": k})
@@ -337,13 +370,19 @@ def _clusters(order, index, paths) -> list[dict]:
             if id(p) in member:
                 continue
             if p._op is None:  # leaves (even the module's own parameters) stay outside:
-                continue         # inside, they would push the frames into a staircase
+                continue  # inside, they would push the frames into a staircase
             if p._scope is not None:
                 continue
             member[id(p)] = k
             stack.extend(p._prev)
-        clusters.append({"id": f"cluster_{k}", "label": _module_text(mod, paths.get(id(mod), "")),
-                         "module": mod, "members": []})
+        clusters.append(
+            {
+                "id": f"cluster_{k}",
+                "label": _module_text(mod, paths.get(id(mod), "")),
+                "module": mod,
+                "members": [],
+            }
+        )
     for t in order:
         k = member.get(id(t))
         if k is not None:
@@ -373,7 +412,8 @@ def collect_grads(root: Tensor, order=None) -> dict:
                 "show_grads: the intermediate tensors' gradients were not kept and backward() has "
                 "already released the graph's saved buffers, so they cannot be computed again; call "
                 "cost.backward(keep_grads=True) before drawing, or draw before backward(), or use "
-                "backward(retain_graph=True)") from None
+                "backward(retain_graph=True)"
+            ) from None
         leaf = {}
         for node, up, contribs in steps:
             grads[id(node)] = up
@@ -409,9 +449,11 @@ def _lines_html(text: str) -> str:
 
 def _tensor_label(n: dict, grads, show_values: bool, show_grads: bool) -> str:
     t = n["tensor"]
-    parts = [f"<B>{escape_label(n['label'])}</B>",
-             f'<FONT POINT-SIZE="10" COLOR="#4b5563">{escape_label(shape_text(n["shape"]))} · '
-             f'{escape_label(n["dtype"])}</FONT>']
+    parts = [
+        f"<B>{escape_label(n['label'])}</B>",
+        f'<FONT POINT-SIZE="10" COLOR="#4b5563">{escape_label(shape_text(n["shape"]))} · '
+        f"{escape_label(n['dtype'])}</FONT>",
+    ]
     if show_values:
         parts.append(f'<FONT POINT-SIZE="10">value {_lines_html(summarize(t.data))}</FONT>')
     if show_grads and t.requires_grad:
@@ -430,8 +472,17 @@ def _op_label(n: dict) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def draw_graph(root: Tensor, *, show_values: bool = False, show_grads: bool = False, params=None,
-               model=None, cluster: bool = True, rankdir: str = "LR", max_nodes: int | None = 400):
+def draw_graph(
+    root: Tensor,
+    *,
+    show_values: bool = False,
+    show_grads: bool = False,
+    params=None,
+    model=None,
+    cluster: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int | None = 400,
+):
     """Draw the computation graph that produced ``root`` (usually the cost).
 
     ``model`` (a Module) or ``params`` (a dict ``name -> tensor``) names the parameters
@@ -448,12 +499,21 @@ def draw_graph(root: Tensor, *, show_values: bool = False, show_grads: bool = Fa
     g = graph_nodes(root, model=model, params=params, cluster=cluster)
     nodes = g["nodes"]
     if max_nodes is not None and len(nodes) > max_nodes:
-        raise GraphError(f"draw_graph: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; "
-                         "draw a smaller part (e.g. one layer's output) or pass max_nodes=None")
+        raise GraphError(
+            f"draw_graph: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; "
+            "draw a smaller part (e.g. one layer's output) or pass max_nodes=None"
+        )
     grads = collect_grads(root, [n["tensor"] for n in nodes if n["kind"] != "op"]) if show_grads else {}
     dot = graphviz.Digraph("computation_graph")
-    dot.attr(rankdir=rankdir, newrank="true", bgcolor="white", fontname=FONT, nodesep="0.25", ranksep="0.35",
-             tooltip="computation graph")
+    dot.attr(
+        rankdir=rankdir,
+        newrank="true",
+        bgcolor="white",
+        fontname=FONT,
+        nodesep="0.25",
+        ranksep="0.35",
+        tooltip="computation graph",
+    )
     dot.attr("node", fontname=FONT, fontsize="12", margin="0.12,0.06")
     dot.attr("edge", color="#6b7280", arrowsize="0.7")
     by_cluster: dict = {}
@@ -471,9 +531,15 @@ def draw_graph(root: Tensor, *, show_values: bool = False, show_grads: bool = Fa
         add(dot, n)
     for c in g["clusters"]:
         with dot.subgraph(name=c["id"]) as sub:
-            sub.attr(label=f"<<B>{escape_label(c['label'])}</B>>", style="rounded,dashed",
-                     color="#9ca3af", fontcolor="#374151", fontsize="12", labeljust="l",
-                     id=c["id"])
+            sub.attr(
+                label=f"<<B>{escape_label(c['label'])}</B>>",
+                style="rounded,dashed",
+                color="#9ca3af",
+                fontcolor="#374151",
+                fontsize="12",
+                labeljust="l",
+                id=c["id"],
+            )
             for n in by_cluster.get(c["id"], []):
                 add(sub, n)
     leaf = {n["id"] for n in nodes if n["kind"] != "op" and n["tensor"]._op is None}
@@ -498,8 +564,10 @@ def render_graph(dot, path) -> Path:
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise ValueError(f"render_graph: cannot tell the format of {path.name!r}: use a name ending in "
-                         ".svg, .png, .pdf or .dot")
+        raise ValueError(
+            f"render_graph: cannot tell the format of {path.name!r}: use a name ending in "
+            ".svg, .png, .pdf or .dot"
+        )
     source = dot.source.encode("utf-8")
     if fmt in ("dot", "gv"):
         return write_bytes(path, source)
@@ -511,7 +579,8 @@ def render_graph(dot, path) -> Path:
         raise GraphvizNotFoundError(
             f"cannot render {path}: the Graphviz program 'dot' was not found; {INSTALL_GRAPHVIZ}. "
             f"The graph's source was written to {dot_path}: render it later with "
-            f"'dot -T{fmt} {dot_path} -o {path}'") from None
+            f"'dot -T{fmt} {dot_path} -o {path}'"
+        ) from None
     except graphviz.CalledProcessError as e:
         raise GraphError(f"Graphviz failed to render {path}: {e}") from None
     return write_bytes(path, data)

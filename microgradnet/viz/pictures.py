@@ -11,6 +11,7 @@ colormap centred at 0), and a neuron's **grey level is its activation** (0 dark,
 
 matplotlib is imported only when a picture is drawn: ``pip install "microgradnet[viz]"``.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,12 +25,19 @@ from ..data import as_xy
 from ..errors import ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
 
-__all__ = ["show_weights", "show_network", "cost_curve", "show_noise", "show_nudges",
-           "show_digits", "save_figure"]
+__all__ = [
+    "show_weights",
+    "show_network",
+    "cost_curve",
+    "show_noise",
+    "show_nudges",
+    "show_digits",
+    "save_figure",
+]
 
-DIVERGING = "RdBu_r"           # low = blue (negative), high = red (positive), white at 0
-POSITIVE, NEGATIVE = "#c0392b", "#2e6fb7"   # the red and blue of that map, for bars and edges
-HIGHLIGHT = "#f5b700"          # the predicted / target class
+DIVERGING = "RdBu_r"  # low = blue (negative), high = red (positive), white at 0
+POSITIVE, NEGATIVE = "#c0392b", "#2e6fb7"  # the red and blue of that map, for bars and edges
+HIGHLIGHT = "#f5b700"  # the predicted / target class
 _DARK_BG, _DARK_FG = "#15171c", "#e8e8e8"
 
 
@@ -54,13 +62,16 @@ def _linear_layers(model) -> list:
     """The Linear layers of ``model`` (an MLP, a Sequential of Linear + activations, or a
     single Linear), in order."""
     from ..nn.layers import Linear
+
     if isinstance(model, Linear):
         return [model]
     mods = getattr(model, "layers", None)
     found = [m for m in mods if isinstance(m, Linear)] if mods is not None else []
     if not found:
-        raise TypeError(f"expected a network made of Linear layers (an MLP, a Sequential or a Linear), "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"expected a network made of Linear layers (an MLP, a Sequential or a Linear), "
+            f"got {type(model).__name__}"
+        )
     return found
 
 
@@ -68,9 +79,11 @@ def _layer_index(layer, count: int, fn: str) -> int:
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
         raise TypeError(f"{fn}: layer must be an integer index, got {layer!r}")
     if not -count <= layer < count:
-        raise IndexError(f"{fn}: layer {layer} does not exist; this network has {count} layer"
-                         f"{'s' if count != 1 else ''} of weights, so layer must be in 0..{count - 1} "
-                         f"(or -{count}..-1 counted from the output)")
+        raise IndexError(
+            f"{fn}: layer {layer} does not exist; this network has {count} layer"
+            f"{'s' if count != 1 else ''} of weights, so layer must be in 0..{count - 1} "
+            f"(or -{count}..-1 counted from the output)"
+        )
     return int(layer) % count
 
 
@@ -85,13 +98,17 @@ def _image_shape(n: int, image_shape, fn: str) -> tuple[int, int]:
     if image_shape is not None:
         shape = tuple(int(d) for d in image_shape)
         if len(shape) != 2 or shape[0] * shape[1] != n:
-            raise ShapeError(f"{fn}: image_shape {tuple(image_shape)} does not hold the {n} inputs "
-                             f"(need (rows, cols) with rows × cols = {n})")
+            raise ShapeError(
+                f"{fn}: image_shape {tuple(image_shape)} does not hold the {n} inputs "
+                f"(need (rows, cols) with rows × cols = {n})"
+            )
         return shape
     side = math.isqrt(n)
     if side * side != n:
-        raise ShapeError(f"{fn}: the {n} inputs are not a square picture, so their shape cannot be "
-                         f"guessed; pass image_shape=(rows, cols) with rows × cols = {n}")
+        raise ShapeError(
+            f"{fn}: the {n} inputs are not a square picture, so their shape cannot be "
+            f"guessed; pass image_shape=(rows, cols) with rows × cols = {n}"
+        )
     return side, side
 
 
@@ -108,8 +125,9 @@ def _one_input(x, n_in: int, dtype, fn: str) -> np.ndarray:
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: x must be numbers, got dtype {arr.dtype}")
     if arr.size != n_in:
-        raise ShapeError(f"{fn}: x must be ONE example of {n_in} values (the network's inputs), "
-                         f"got shape {arr.shape}")
+        raise ShapeError(
+            f"{fn}: x must be ONE example of {n_in} values (the network's inputs), got shape {arr.shape}"
+        )
     return arr.reshape(n_in).astype(dtype, copy=False)
 
 
@@ -117,6 +135,7 @@ def _trace(model, x: Tensor) -> list[Tensor]:
     """Run ``model`` on ``x`` layer by layer: ``[x, a¹, …, aᴸ]``, the activations after each
     Linear layer (and its activation function, whether inside the layer or the next module)."""
     from ..nn.layers import Linear
+
     mods = [model] if isinstance(model, Linear) else list(model.layers)
     acts = [x]
     seen = False
@@ -126,9 +145,9 @@ def _trace(model, x: Tensor) -> list[Tensor]:
             acts.append(out)
             seen = True
         elif seen:
-            acts[-1] = out            # an activation module after a Linear: same neurons
+            acts[-1] = out  # an activation module after a Linear: same neurons
         else:
-            acts[0] = out             # something before the first Linear (e.g. a reshape)
+            acts[0] = out  # something before the first Linear (e.g. a reshape)
     return acts
 
 
@@ -220,16 +239,18 @@ def show_weights(model, layer: int = 0, image_shape=None, max_neurons: int | Non
             ax.remove()
             continue
         kept.append(ax)
-        im = ax.imshow(w[:, j].reshape(shape), cmap=DIVERGING, vmin=-lim, vmax=lim,
-                       interpolation="nearest")
+        im = ax.imshow(w[:, j].reshape(shape), cmap=DIVERGING, vmin=-lim, vmax=lim, interpolation="nearest")
         ax.set_title(f"neuron {j}\nbias {b[j]:+.2f}", fontsize=9, linespacing=1.15)
         _plain(ax)
     cbar = fig.colorbar(im, ax=kept, shrink=0.75, aspect=30)
     cbar.set_label("weight   (blue −, red +)")
     what = "pixel pattern" if idx == 0 else f"pattern of layer {idx}'s neurons"
-    fig.suptitle(f"Layer {idx}: what {what} each neuron looks for\n"
-                 f"red raises the weighted sum, blue lowers it; the bias says how strong the "
-                 f"signal must be", fontsize=10.5)
+    fig.suptitle(
+        f"Layer {idx}: what {what} each neuron looks for\n"
+        f"red raises the weighted sum, blue lowers it; the bias says how strong the "
+        f"signal must be",
+        fontsize=10.5,
+    )
     return fig
 
 
@@ -291,7 +312,7 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
     ax_box = (0.02, 0.1, 0.96, 0.78)
     ylim = (-0.06, 1.06)
     right = L + 0.6
-    img_h, img_right = 0.5, 0.3          # the input picture: height in y units, right edge
+    img_h, img_right = 0.5, 0.3  # the input picture: height in y units, right edge
     img_w = 0.0
     if input_as_image:
         # Width (x units) that makes the picture square, given that it also sets the x range:
@@ -322,26 +343,33 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
             k = len(vis_out)
             starts = 0.5 + (np.arange(k)[::-1] - (k - 1) / 2) * (0.8 * img_h / max(k - 1, 1))
             segs = [[(img_right, s), (1, yo)] for s, yo in zip(starts, y_out)]
-            ax.add_collection(LineCollection(segs, colors=[to_rgba(_DARK_FG, 0.18)], linewidths=0.6,
-                                             zorder=1))
+            ax.add_collection(
+                LineCollection(segs, colors=[to_rgba(_DARK_FG, 0.18)], linewidths=0.6, zorder=1)
+            )
             continue
         y_in, _ = ypos(li)
         sub = w[np.ix_(vis_in, vis_out)]
         big = float(np.abs(sub).max()) or 1.0
         segs, colors, widths, order = [], [], [], []
-        for a, i in enumerate(vis_in):
-            for c, j in enumerate(vis_out):
+        for a, _i in enumerate(vis_in):
+            for c, _j in enumerate(vis_out):
                 s = abs(float(sub[a, c])) / big
                 segs.append([(li, y_in[a]), (li + 1, y_out[c])])
-                colors.append(to_rgba(POSITIVE if sub[a, c] > 0 else NEGATIVE, 0.05 + 0.85 * s ** 1.5))
+                colors.append(to_rgba(POSITIVE if sub[a, c] > 0 else NEGATIVE, 0.05 + 0.85 * s**1.5))
                 widths.append(0.3 + 2.2 * s)
                 order.append(s)
         o = np.argsort(order)
-        ax.add_collection(LineCollection([segs[t] for t in o], colors=[colors[t] for t in o],
-                                         linewidths=[widths[t] for t in o], zorder=1))
+        ax.add_collection(
+            LineCollection(
+                [segs[t] for t in o],
+                colors=[colors[t] for t in o],
+                linewidths=[widths[t] for t in o],
+                zorder=1,
+            )
+        )
 
     # Neurons.
-    for ci, (vis, gap) in enumerate(cols):
+    for ci, (vis, _gap) in enumerate(cols):
         if ci == 0 and input_as_image:
             inset = ax.inset_axes([img_right - img_w, 0.5 - img_h / 2, img_w, img_h], transform=ax.transData)
             inset.imshow(xin.reshape(shape), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -352,30 +380,77 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
             continue
         ys, gap_y = ypos(ci)
         a = acts[ci][vis]
-        ax.scatter(np.full(len(vis), ci), ys, s=diameter ** 2, c=np.clip(a, 0, 1), cmap="gray",
-                   vmin=0, vmax=1, edgecolors="#9aa0a6", linewidths=0.8, zorder=3)
+        ax.scatter(
+            np.full(len(vis), ci),
+            ys,
+            s=diameter**2,
+            c=np.clip(a, 0, 1),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            edgecolors="#9aa0a6",
+            linewidths=0.8,
+            zorder=3,
+        )
         if gap_y is not None:
             ax.text(ci, gap_y, "⋮", color=_DARK_FG, ha="center", va="center", fontsize=16, zorder=3)
         if ci == L:
             for yv, j, av in zip(ys, vis, a):
                 hit = j == pred
-                ax.text(ci + 0.1 + diameter / 400, yv, f"{names[j]}  {av:.2f}", va="center", ha="left",
-                        fontsize=10 if hit else 8.5, fontweight="bold" if hit else "normal",
-                        color=HIGHLIGHT if hit else "#b0b4b8", zorder=4)
+                ax.text(
+                    ci + 0.1 + diameter / 400,
+                    yv,
+                    f"{names[j]}  {av:.2f}",
+                    va="center",
+                    ha="left",
+                    fontsize=10 if hit else 8.5,
+                    fontweight="bold" if hit else "normal",
+                    color=HIGHLIGHT if hit else "#b0b4b8",
+                    zorder=4,
+                )
                 if hit:
-                    ax.scatter([ci], [yv], s=(diameter + 7) ** 2, facecolors="none",
-                               edgecolors=HIGHLIGHT, linewidths=2.0, zorder=4)
+                    ax.scatter(
+                        [ci],
+                        [yv],
+                        s=(diameter + 7) ** 2,
+                        facecolors="none",
+                        edgecolors=HIGHLIGHT,
+                        linewidths=2.0,
+                        zorder=4,
+                    )
 
     for ci, n in enumerate(sizes):
         role = "input" if ci == 0 else ("output" if ci == L else f"hidden layer {ci}")
         unit = "pixels" if ci == 0 and input_as_image else "neurons"
-        ax.text(img_right - img_w / 2 if ci == 0 and input_as_image else ci, -0.04, f"{role}\n{n} {unit}",
-                ha="center", va="top", color=_DARK_FG, fontsize=9)
-    fig.text(0.5, 0.965, f"The network says “{names[pred]}” (activation {out[pred]:.2f})",
-             ha="center", va="top", color=_DARK_FG, fontsize=13, fontweight="bold")
-    fig.text(0.5, 0.915, "neuron brightness = activation (dark 0 → bright 1);  edges: red = positive "
-             "weight, blue = negative, stronger = bolder", ha="center", va="top", color="#b0b4b8",
-             fontsize=8.5)
+        ax.text(
+            img_right - img_w / 2 if ci == 0 and input_as_image else ci,
+            -0.04,
+            f"{role}\n{n} {unit}",
+            ha="center",
+            va="top",
+            color=_DARK_FG,
+            fontsize=9,
+        )
+    fig.text(
+        0.5,
+        0.965,
+        f"The network says “{names[pred]}” (activation {out[pred]:.2f})",
+        ha="center",
+        va="top",
+        color=_DARK_FG,
+        fontsize=13,
+        fontweight="bold",
+    )
+    fig.text(
+        0.5,
+        0.915,
+        "neuron brightness = activation (dark 0 → bright 1);  edges: red = positive "
+        "weight, blue = negative, stronger = bolder",
+        ha="center",
+        va="top",
+        color="#b0b4b8",
+        fontsize=8.5,
+    )
     return fig
 
 
@@ -436,8 +511,9 @@ def cost_curve(history, ax=None):
         lo = min(a for a in acc if math.isfinite(a)) if any(math.isfinite(a) for a in acc) else 0.0
         ax2.set_ylim(max(0.0, lo - 0.05), 1.0)
         ax2.set_label("accuracy")
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=8.5,
-              frameon=False)
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=8.5, frameon=False
+    )
     ax.set_title("Learning = making the cost go down", fontsize=11)
     ax.set_label("cost")
     return fig
@@ -471,8 +547,11 @@ def show_noise(model, seed: int = 0, image_shape=None, classes=None):
     ax_bar.grid(axis="y", alpha=0.3)
     ax_bar.set_title("what the network answers", fontsize=10)
     ax_bar.set_label("outputs")
-    fig.suptitle(f"Noise in, an answer out: the network says “{names[pred]}” (activation {out[pred]:.2f})\n"
-                 "it was never taught to say “this is not a digit”", fontsize=11)
+    fig.suptitle(
+        f"Noise in, an answer out: the network says “{names[pred]}” (activation {out[pred]:.2f})\n"
+        "it was never taught to say “this is not a digit”",
+        fontsize=11,
+    )
     return fig
 
 
@@ -483,8 +562,12 @@ def _nudge_bars(ax, values, labels, title, ylabel, highlight=None):
     colors = [POSITIVE if v > 0 else NEGATIVE for v in values]
     bars = ax.bar(np.arange(len(values)), values, color=colors, edgecolor="#333333", linewidth=0.4)
     ax.axhline(0, color="#333333", lw=0.8)
-    ax.set_xticks(np.arange(len(values)), labels, fontsize=8 if len(values) <= 16 else 6.5,
-                  rotation=0 if len(values) <= 16 else 90)
+    ax.set_xticks(
+        np.arange(len(values)),
+        labels,
+        fontsize=8 if len(values) <= 16 else 6.5,
+        rotation=0 if len(values) <= 16 else 90,
+    )
     if highlight is not None:
         tick = ax.get_xticklabels()[highlight]
         tick.set_fontweight("bold")
@@ -563,15 +646,21 @@ def show_nudges(model, x, y, top: int = 10, loss="mse", classes=None):
         axd = fig.subplot_mosaic([["O", "O", "O"], ["B", "A", "W"]])
 
     ax_o = axd["O"]
-    _nudge_bars(ax_o, nudge_out, [f"{nm}\n{a:.2f}" for nm, a in zip(names, a_out)],
-                f"How much each output should be nudged: up for “{names[y]}”, down for the rest,\n"
-                "proportional to how wrong it is   (under each class: its activation now)",
-                r"nudge  $-\partial C/\partial a^{(L)}$", highlight=y)
+    _nudge_bars(
+        ax_o,
+        nudge_out,
+        [f"{nm}\n{a:.2f}" for nm, a in zip(names, a_out)],
+        f"How much each output should be nudged: up for “{names[y]}”, down for the rest,\n"
+        "proportional to how wrong it is   (under each class: its activation now)",
+        r"nudge  $-\partial C/\partial a^{(L)}$",
+        highlight=y,
+    )
     ax_o.set_label("nudge outputs")
 
     ax_b = axd["B"]
-    _nudge_bars(ax_b, nudge_b, names, "Nudges to the output biases", r"$-\partial C/\partial b^{(L)}$",
-                highlight=y)
+    _nudge_bars(
+        ax_b, nudge_b, names, "Nudges to the output biases", r"$-\partial C/\partial b^{(L)}$", highlight=y
+    )
     ax_b.set_label("nudge biases")
 
     ax_a = axd["A"]
@@ -580,36 +669,42 @@ def show_nudges(model, x, y, top: int = 10, loss="mse", classes=None):
         idx_prev = np.arange(n_prev)
         title = "Nudges to the layer before's neurons\n(all outputs' wishes added up)"
     else:
-        idx_prev = np.sort(np.argsort(-np.abs(nudge_prev), kind="stable")[:2 * top])
+        idx_prev = np.sort(np.argsort(-np.abs(nudge_prev), kind="stable")[: 2 * top])
         title = f"The {len(idx_prev)} largest nudges to the layer before\n(all outputs' wishes added up)"
-    _nudge_bars(ax_a, nudge_prev[idx_prev], [str(k) for k in idx_prev], title,
-                r"$-\partial C/\partial a^{(L-1)}$")
+    _nudge_bars(
+        ax_a, nudge_prev[idx_prev], [str(k) for k in idx_prev], title, r"$-\partial C/\partial a^{(L-1)}$"
+    )
     ax_a.set_xlabel("neuron of the layer before", fontsize=8.5)
     ax_a.set_label("nudge previous activations")
 
     ax_w = axd["W"]
-    flat = np.argsort(-np.abs(nudge_w), axis=None, kind="stable")[:min(top, nudge_w.size)]
+    flat = np.argsort(-np.abs(nudge_w), axis=None, kind="stable")[: min(top, nudge_w.size)]
     rows, cols = np.unravel_index(flat, nudge_w.shape)
     vals = nudge_w[rows, cols]
     ypos = np.arange(len(vals))[::-1]
-    ax_w.barh(ypos, vals, color=[POSITIVE if v > 0 else NEGATIVE for v in vals],
-              edgecolor="#333333", linewidth=0.4)
+    ax_w.barh(
+        ypos, vals, color=[POSITIVE if v > 0 else NEGATIVE for v in vals], edgecolor="#333333", linewidth=0.4
+    )
     ax_w.axvline(0, color="#333333", lw=0.8)
     ax_w.set_yticks(ypos, [f"{k} → “{names[j]}”" for k, j in zip(rows, cols)], fontsize=8)
     lim = float(np.abs(vals).max()) if len(vals) else 0.0
     if lim > 0:
         ax_w.set_xlim(-1.15 * lim, 1.15 * lim)
     from matplotlib.ticker import MaxNLocator
+
     ax_w.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
     ax_w.set_xlabel(r"$-\partial C/\partial w^{(L)}$", fontsize=9)
     ax_w.set_ylabel("weight: from neuron k → output", fontsize=8.5)
-    ax_w.set_title(f"The {len(vals)} largest weight nudges\n(biggest from the brightest neurons before)",
-                   fontsize=9.5)
+    ax_w.set_title(
+        f"The {len(vals)} largest weight nudges\n(biggest from the brightest neurons before)", fontsize=9.5
+    )
     ax_w.grid(axis="x", alpha=0.3)
     ax_w.set_label("nudge weights")
 
-    fig.suptitle(f"What this example asks of the network (its cost C = {c:.3f}); "
-                 "red = increase, blue = decrease", fontsize=11.5)
+    fig.suptitle(
+        f"What this example asks of the network (its cost C = {c:.3f}); red = increase, blue = decrease",
+        fontsize=11.5,
+    )
     return fig
 
 
@@ -634,8 +729,10 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"save_figure: cannot tell the format of {str(path)!r}; "
-                         f"end the name with one of {', '.join(_FORMATS)}")
+        raise ValueError(
+            f"save_figure: cannot tell the format of {str(path)!r}; "
+            f"end the name with one of {', '.join(_FORMATS)}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     kw = {"format": fmt, "metadata": _NO_DATES[fmt]}
     if dpi is not None:

@@ -10,6 +10,7 @@ step the current op is highlighted and a panel shows
 numbers for a scalar network (3Blue1Brown's chapter 4 chain, :func:`toy_network`), shapes
 and summaries (mean, min, max, first values) for a batched MLP.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,17 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward
-from ..atomic import write_bytes
 from .graph import draw_graph, graph_nodes, shape_text, stats, svg_source
 
 __all__ = ["backprop_page", "page_data", "toy_network", "sanitize_svg", "json_for_html"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-RELEASED = ("backprop_page: the graph's saved buffers were already released by a backward(); "
-            "call backprop_page before cost.backward(), or use backward(retain_graph=True)")
+RELEASED = (
+    "backprop_page: the graph's saved buffers were already released by a backward(); "
+    "call backprop_page before cost.backward(), or use backward(retain_graph=True)"
+)
 
 
 # ----------------------------------------------------------------------------------------
@@ -49,8 +52,10 @@ def toy_network(a0=1.0, y=1.0, w1=0.8, b1=-0.3, w2=1.5, b2=-0.5, dtype=np.float6
     from .. import losses
     from ..tensor import tensor
 
-    p = {n: tensor(v, requires_grad=True, name=n, dtype=dtype)
-         for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))}
+    p = {
+        n: tensor(v, requires_grad=True, name=n, dtype=dtype)
+        for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))
+    }
     x = tensor(a0, name="a0", dtype=dtype)
     target = tensor(y, name="y", dtype=dtype)
     a1 = (p["w1"] * x + p["b1"]).sigmoid()
@@ -94,8 +99,10 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     if not isinstance(cost, Tensor):
         raise TypeError(f"backprop_page: expected the cost Tensor, got {type(cost).__name__}")
     if cost._op is None or not cost.requires_grad:
-        raise GraphError("backprop_page: the cost was not computed from tensors that require grad, "
-                         "so there is no backward pass to show")
+        raise GraphError(
+            "backprop_page: the cost was not computed from tensors that require grad, "
+            "so there is no backward pass to show"
+        )
     steps = []
     try:
         run_backward(cost, np.ones_like(cost.data), retain_graph=True, record=steps)
@@ -118,10 +125,17 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             nodes[n["id"]] = {"kind": "op", "label": n["describe"], "symbol": n["op"].symbol}
         else:
             t = n["tensor"]
-            nodes[n["id"]] = {"kind": n["kind"], "label": n["label"], "symbol": n["symbol"],
-                              "d": _wrap(n["symbol"]), "shape": shape_text(t.shape), "dtype": str(t.dtype),
-                              "leaf": t._op is None, "requires_grad": bool(t.requires_grad),
-                              "value": stats(t.data)}
+            nodes[n["id"]] = {
+                "kind": n["kind"],
+                "label": n["label"],
+                "symbol": n["symbol"],
+                "d": _wrap(n["symbol"]),
+                "shape": shape_text(t.shape),
+                "dtype": str(t.dtype),
+                "leaf": t._op is None,
+                "requires_grad": bool(t.requires_grad),
+                "value": stats(t.data),
+            }
 
     forward = []
     for n in g["nodes"]:
@@ -129,9 +143,17 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             continue
         ins = [nodes[i]["symbol"] for i in n["inputs"]]
         out = nodes[n["out"]]["symbol"]
-        forward.append({"op": n["id"], "out": n["out"], "inputs": n["inputs"], "name": n["op"].name,
-                        "formula": n["op"].symbol, "eq": _equation(n["op"], out, ins, scalar),
-                        "edges": edges_in.get(n["id"], []) + [edge_out[n["id"]]]})
+        forward.append(
+            {
+                "op": n["id"],
+                "out": n["out"],
+                "inputs": n["inputs"],
+                "name": n["op"].name,
+                "formula": n["op"].symbol,
+                "eq": _equation(n["op"], out, ins, scalar),
+                "edges": edges_in.get(n["id"], []) + [edge_out[n["id"]]],
+            }
+        )
 
     backward = []
     leaf_grads: dict[str, np.ndarray] = {}
@@ -153,28 +175,58 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             if ld is not None:
                 local = stats(np.asarray(ld))
             formula = op.derivative_text(i, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
-            inputs.append({"node": pid, "index": i, "formula": formula, "local": local,
-                           "contribution": stats(c), "leaf": p._op is None,
-                           "parameter": nodes[pid]["kind"] == "parameter",
-                           "summed": tuple(np.shape(c)) != tuple(node.data.shape)})
+            inputs.append(
+                {
+                    "node": pid,
+                    "index": i,
+                    "formula": formula,
+                    "local": local,
+                    "contribution": stats(c),
+                    "leaf": p._op is None,
+                    "parameter": nodes[pid]["kind"] == "parameter",
+                    "summed": tuple(np.shape(c)) != tuple(node.data.shape),
+                }
+            )
             if p._op is None:
                 leaf_grads[pid] = c if pid not in leaf_grads else leaf_grads[pid] + c
-        backward.append({"op": on["id"], "out": tn["id"], "name": op.name, "describe": op.describe(),
-                         "eq": next(f["eq"] for f in forward if f["op"] == on["id"]),
-                         "upstream": stats(up), "inputs": inputs, "elementwise": bool(op.elementwise),
-                         "edges": edges_in.get(on["id"], []) + [edge_out[on["id"]]]})
+        backward.append(
+            {
+                "op": on["id"],
+                "out": tn["id"],
+                "name": op.name,
+                "describe": op.describe(),
+                "eq": next(f["eq"] for f in forward if f["op"] == on["id"]),
+                "upstream": stats(up),
+                "inputs": inputs,
+                "elementwise": bool(op.elementwise),
+                "edges": edges_in.get(on["id"], []) + [edge_out[on["id"]]],
+            }
+        )
 
-    final = [{"node": pid, "label": nodes[pid]["label"], "symbol": nodes[pid]["symbol"],
-              "grad": stats(gr)} for pid, gr in sorted(leaf_grads.items(), key=lambda kv: int(kv[0][1:]))
-             if nodes[pid]["kind"] == "parameter"]
+    final = [
+        {"node": pid, "label": nodes[pid]["label"], "symbol": nodes[pid]["symbol"], "grad": stats(gr)}
+        for pid, gr in sorted(leaf_grads.items(), key=lambda kv: int(kv[0][1:]))
+        if nodes[pid]["kind"] == "parameter"
+    ]
     cost_sym = nodes[tnodes[id(cost)]["id"]]["symbol"]
     if title is None:
-        title = ("Backpropagation through a one-neuron-per-layer network" if scalar
-                 else "Backpropagation through the network, one op at a time")
-    return {"title": str(title), "scalar": scalar, "cost": tnodes[id(cost)]["id"], "cost_symbol": cost_sym,
-            "cost_value": stats(cost.data), "nodes": nodes,
-            "leaves": [n["id"] for n in g["nodes"] if n["kind"] != "op" and n["tensor"]._op is None],
-            "forward": forward, "backward": backward, "final": final}
+        title = (
+            "Backpropagation through a one-neuron-per-layer network"
+            if scalar
+            else "Backpropagation through the network, one op at a time"
+        )
+    return {
+        "title": str(title),
+        "scalar": scalar,
+        "cost": tnodes[id(cost)]["id"],
+        "cost_symbol": cost_sym,
+        "cost_value": stats(cost.data),
+        "nodes": nodes,
+        "leaves": [n["id"] for n in g["nodes"] if n["kind"] != "op" and n["tensor"]._op is None],
+        "forward": forward,
+        "backward": backward,
+        "final": final,
+    }
 
 
 # ----------------------------------------------------------------------------------------
@@ -184,8 +236,13 @@ def json_for_html(obj) -> str:
     """JSON that can sit inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and
     the line separators are written as ``\\uXXXX`` escapes, so no ``</script>`` can appear."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(ch, esc)
     return text
 
@@ -211,7 +268,11 @@ def sanitize_svg(svg_text: str) -> tuple[str, float, float]:
         for key in list(el.attrib):
             name = _local(key)
             value = el.attrib[key].strip().lower()
-            if name.startswith("on") or (name == "href" and not value.startswith("#")) or "javascript:" in value:
+            if (
+                name.startswith("on")
+                or (name == "href" and not value.startswith("#"))
+                or "javascript:" in value
+            ):
                 del el.attrib[key]
 
     def px(v):
@@ -301,10 +362,19 @@ def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None
     svg, width, height = sanitize_svg(svg_source(dot))
     js = _asset("stepper.js")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
-    page = _fill(_TEMPLATE, {
-        "SCRIPT_HASH": f"sha256-{digest}", "TITLE": html.escape(data["title"]), "CSS": _asset("stepper.css"),
-        "WIDTH": f"{width:.0f}", "HEIGHT": f"{height:.0f}", "SVG": svg, "DATA": json_for_html(data), "JS": js,
-    })
+    page = _fill(
+        _TEMPLATE,
+        {
+            "SCRIPT_HASH": f"sha256-{digest}",
+            "TITLE": html.escape(data["title"]),
+            "CSS": _asset("stepper.css"),
+            "WIDTH": f"{width:.0f}",
+            "HEIGHT": f"{height:.0f}",
+            "SVG": svg,
+            "DATA": json_for_html(data),
+            "JS": js,
+        },
+    )
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backprop_page: the page must be an .html file, got {path.name!r}")
