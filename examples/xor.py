@@ -1,4 +1,8 @@
-"""XOR: the smallest problem a single neuron cannot solve, and two hidden neurons can.
+"""XOR: the smallest problem a single neuron cannot solve, and three hidden neurons can.
+
+Two hidden neurons are enough in principle, but gradient descent from a random start finds
+that solution only some of the time (14 of 20 seeds here); with three it found XOR from
+all 20. The network below has three.
 
 python examples/xor.py
 """

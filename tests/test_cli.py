@@ -190,3 +190,17 @@ def test_a_network_too_big_for_memory_is_one_line(capsys, monkeypatch):
     monkeypatch.setattr(layers.Linear, "__init__", no_memory)
     code, _, err = run(capsys, "train", "--layers", "64,100000000,10", "--epochs", "1")
     assert_one_line_error(code, err, "not enough memory", "--layers")
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "show", "graph", "explain", "export"])
+def test_help_texts_say_what_each_default_is(command, capsys):
+    """`--help` never prints a bare "default: None"; only commands that train say "train on"."""
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+    assert "default: None" not in text and "default None" not in text
+    if command in ("evaluate", "predict"):
+        assert "guessed from the model's input size" in text
+        assert "train on" not in text
+        assert "--split-test-set N' splits it" in text

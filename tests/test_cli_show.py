@@ -48,3 +48,17 @@ def test_show_mistakes_are_one_line(saved, argv, word, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and word in err[0] and "Traceback" not in err[0]
+
+
+@pytest.mark.parametrize("what", ["weights", "cost"])
+def test_show_without_a_model_trains_the_default_network_first(tmp_path, what, capsys):
+    """The first picture is one command away: `microgradnet show weights` alone."""
+    require("matplotlib")
+    out = tmp_path / f"{what}.png"
+    assert main(["show", what, "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    said = capsys.readouterr().out
+    assert "no model given: training the network 'microgradnet train --dataset digits'" in said
+    keep = "--history history.json" if what == "cost" else "--out model.npz"
+    assert keep in said and f"microgradnet show {what} " in said
+    assert "test accuracy" in said and f"wrote {out}" in said

@@ -26,6 +26,14 @@ def test_xor_learns():
     assert "learned XOR" in run_example("xor.py")
 
 
+def test_xor_docstring_says_how_many_hidden_neurons_the_code_builds():
+    source = (EXAMPLES / "xor.py").read_text()
+    hidden = int(re.search(r"MLP\(\[2, (\d+), 1\]", source).group(1))
+    word = ["zero", "one", "two", "three", "four", "five"][hidden]
+    first_line = source.split('"""')[1].splitlines()[0]
+    assert f"{word} hidden neurons can" in first_line, (first_line, hidden)
+
+
 def test_moons_learns_and_plots(tmp_path):
     require("matplotlib")
     out = run_example("moons.py", "--epochs", "30", "--plot", str(tmp_path / "moons.png"))

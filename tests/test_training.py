@@ -70,7 +70,12 @@ def test_fit_with_cross_entropy_and_adam_learns():
 def test_fit_stops_with_a_clear_error_when_the_cost_blows_up():
     train, _ = mg.datasets.load_digits()
     model = mg.nn.MLP([64, 10], activation=None, seed=0)  # linear: large steps diverge
-    with pytest.raises(mg.NumericalError, match="learning rate"):
+    # The outputs grow until their sum of squares overflows float32: numpy warns where that
+    # happens (the squared-error op), then fit stops with an error that names the likely cause.
+    with (
+        pytest.warns(RuntimeWarning, match="overflow"),
+        pytest.raises(mg.NumericalError, match="learning rate"),
+    ):
         mg.fit(model, train, epochs=3, lr=50.0, batch_size=10, progress=False)
 
 

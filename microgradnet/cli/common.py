@@ -58,13 +58,26 @@ def layer_sizes(text: str) -> list[int]:
     return sizes
 
 
-def add_data_flags(p: argparse.ArgumentParser, default="digits") -> None:
-    p.add_argument(
-        "--dataset",
-        choices=DATASETS,
-        default=default,
-        help=f"which data (default: {default}; digits is embedded, no download)",
-    )
+SPLIT_TO_TRAIN = "use only the dataset's test set: train on its first N images, test on the rest"
+SPLIT_TO_TEST = (
+    "use only the dataset's test set, split as 'train --split-test-set N' splits it: "
+    "the test images are those after the first N"
+)
+
+
+GUESSED = "guessed from the model's input size: 64 is digits, 784 is mnist"
+
+
+def add_data_flags(
+    p: argparse.ArgumentParser, default="digits", split_help: str = SPLIT_TO_TRAIN, guessed: str = GUESSED
+) -> None:
+    """The flags that choose a dataset. ``default=None``: the command guesses it, as
+    ``guessed`` says. ``split_help`` says what ``--split-test-set`` does for this command."""
+    if default is None:
+        dataset_help = f"which data (default: {guessed})"
+    else:
+        dataset_help = f"which data (default: {default}; digits is embedded, no download)"
+    p.add_argument("--dataset", choices=DATASETS, default=default, help=dataset_help)
     p.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -75,8 +88,7 @@ def add_data_flags(p: argparse.ArgumentParser, default="digits") -> None:
         "--split-test-set",
         type=positive_int,
         metavar="N",
-        help="use only the dataset's test set: train on its first N images, test on the rest "
-        "(for a machine that has just the 10,000 MNIST test digits)",
+        help=split_help + " (for a machine that has just the 10,000 MNIST test digits)",
     )
 
 

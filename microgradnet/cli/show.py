@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from .common import (
+    GUESSED,
+    SPLIT_TO_TEST,
     UsageError,
     add_data_flags,
     check_fits,
@@ -29,16 +31,29 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "show",
         help="draw one of the videos' pictures of a saved model",
-        description="Draw a picture: " + "; ".join(f"{k}: {v}" for k, v in WHAT.items()),
+        description="Draw a picture: "
+        + "; ".join(f"{k}: {v}" for k, v in WHAT.items())
+        + ". Without MODEL, the default network of 'microgradnet train' is trained first "
+        "(a second on the embedded digits).",
     )
     p.add_argument("what", choices=list(WHAT), help="which picture")
-    p.add_argument("model", help="model file written by 'train --out' (for 'cost': the history JSON)")
+    p.add_argument(
+        "model",
+        nargs="?",
+        help="model file written by 'train --out' (for 'cost': the JSON written by 'train --history'); "
+        "default: train the default network first",
+    )
     p.add_argument("--out", metavar="PATH", help="image file to write (.png, .svg, .pdf; default WHAT.png)")
     p.add_argument(
         "--index", type=non_negative_int, default=0, help="which test image for network/nudges (default 0)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the noise image")
-    add_data_flags(p, default=None)
+    add_data_flags(
+        p,
+        default=None,
+        split_help=SPLIT_TO_TEST + "; without MODEL, the default network trains on the first N",
+        guessed=GUESSED + "; without MODEL: digits",
+    )
     p.set_defaults(func=run_show)
 
 
@@ -50,10 +65,16 @@ def run_show(args) -> int:
         raise UsageError(f"--out must end in .png, .svg or .pdf, got {out.name}")
     if not out.resolve().parent.is_dir():
         raise UsageError(f"--out: the folder {out.parent} does not exist")
-    if args.what == "cost":
-        fig = pictures.cost_curve(_read_history(args.model))
+    if args.model is None:
+        model, history = _train_default(args)
+        args.dataset = args.dataset or "digits"
+    elif args.what == "cost":
+        history = _read_history(args.model)
     else:
         model = load_model(args.model)
+    if args.what == "cost":
+        fig = pictures.cost_curve(history)
+    else:
         args.dataset = args.dataset or guess_dataset(model)
         test = None
         if args.what in ("network", "nudges", "digits"):
@@ -78,6 +99,33 @@ def run_show(args) -> int:
     path = pictures.save_figure(fig, out)
     print(f"wrote {path}: {WHAT[args.what]}")
     return 0
+
+
+def _train_default(args):
+    """``(model, history)`` of the network ``microgradnet train`` builds with no flags (on the
+    dataset the data flags name), saying so first."""
+    from . import build_parser
+    from .train import train_network
+
+    argv = ["train", "--quiet", "--dataset", args.dataset or "digits"]
+    if args.data_dir:
+        argv += ["--data-dir", args.data_dir]
+    if args.no_download:
+        argv.append("--no-download")
+    if args.split_test_set:
+        argv += ["--split-test-set", str(args.split_test_set)]
+    train_args = build_parser().parse_args(argv)
+    command = " ".join(["microgradnet train", *argv[2:]])
+    if args.what == "cost":
+        keep = f"{command} --history history.json, then microgradnet show cost history.json"
+    else:
+        keep = f"{command} --out model.npz, then microgradnet show {args.what} model.npz"
+    print(
+        f"no model given: training the network '{command}' builds first\n(to keep one and skip this: {keep})",
+        flush=True,
+    )
+    model, history, _ = train_network(train_args, say=lambda *a: None)
+    return model, history
 
 
 def _read_history(path) -> dict:

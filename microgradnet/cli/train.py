@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import (
+    SPLIT_TO_TEST,
     UsageError,
     add_data_flags,
     check_fits,
@@ -74,7 +75,7 @@ def add_parser(sub) -> None:
 
     e = sub.add_parser("evaluate", help="accuracy and cost of a saved model on a dataset's test set")
     e.add_argument("model", help="model file written by 'train --out'")
-    add_data_flags(e, default=None)
+    add_data_flags(e, default=None, split_help=SPLIT_TO_TEST)
     e.add_argument(
         "--loss", choices=["mse", "cross-entropy"], help="cost to report (default: from the model)"
     )
@@ -90,7 +91,7 @@ def add_parser(sub) -> None:
         help="an image file (.png, .jpg, .npy): a light digit on a "
         "dark background, or dark on light (inverted)",
     )
-    add_data_flags(r, default=None)
+    add_data_flags(r, default=None, split_help=SPLIT_TO_TEST)
     r.set_defaults(func=run_predict)
 
 
@@ -101,13 +102,28 @@ def _loss_of(model, flag) -> str:
 
 
 def run_train(args) -> int:
-    from .. import fit, nn, optim, save
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        raise UsageError(f"--out: the folder {Path(args.out).parent} does not exist")
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    model, history, sizes = train_network(args, say)
+    if args.out:
+        from .. import save
+
+        path = save(model, args.out)
+        print(f"saved the model to {path}")
+    if args.history:
+        _write_json(args.history, dict(history.as_dict(), sizes=sizes, dataset=args.dataset))
+    return 0
+
+
+def train_network(args, say):
+    """Train the network the ``train`` flags in ``args`` describe, reporting through
+    ``say`` and printing the final test accuracy: ``(model, history, sizes)``."""
+    from .. import fit, nn, optim
     from ..training import evaluate
 
     if not 0 <= args.momentum < 1:
         raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
-    if args.out and not Path(args.out).resolve().parent.is_dir():
-        raise UsageError(f"--out: the folder {Path(args.out).parent} does not exist")
     train, test = load_data(args)
     n_in = train.x.shape[1]
     sizes = args.layers or [n_in, 16, 16, train.num_classes]
@@ -132,7 +148,6 @@ def run_train(args) -> int:
         if args.optimizer == "sgd"
         else optim.Adam(model.parameters(), lr=lr)
     )
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     say(model.summary())
     say(
         f"\ndata: {train.name} {len(train):,} training / {len(test):,} test images; "
@@ -165,12 +180,7 @@ def run_train(args) -> int:
         f"test accuracy {result.accuracy:.2%} ({round(result.accuracy * result.n)}/{result.n}), "
         f"cost {result.cost:.4f}, trained in {seconds:.1f} s"
     )
-    if args.out:
-        path = save(model, args.out)
-        print(f"saved the model to {path}")
-    if args.history:
-        _write_json(args.history, dict(history.as_dict(), sizes=sizes, dataset=args.dataset))
-    return 0
+    return model, history, sizes
 
 
 def _write_json(path, obj) -> None:

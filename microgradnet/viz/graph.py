@@ -489,8 +489,11 @@ def draw_graph(
     (``layers.0.weight`` …); ``show_values``/``show_grads`` add each tensor's values and
     gradient ``∂root/∂tensor`` (every value of small arrays, else mean, min, max and a
     sparkline of the distribution). ``cluster`` frames each module's ops. Returns a
-    :class:`graphviz.Digraph`: it displays itself in Jupyter; save it with
-    :func:`render_graph`.
+    :class:`graphviz.Digraph`: it displays itself in Jupyter; in a script nothing is written
+    until you save it with :func:`render_graph` (the suffix picks the format)::
+
+        dot = mg.viz.draw_graph(cost, model=model)
+        mg.viz.render_graph(dot, "graph.svg")  # or .png, .pdf, .dot
     """
     import graphviz
 
