@@ -52,6 +52,11 @@ class Dataset:
             raise ShapeError(f"Dataset {name!r}: x must have one row per sample, got a scalar")
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise DTypeError(f"Dataset {name!r}: x must be numeric, got dtype {x.dtype}")
+        if x.dtype.kind == "c":  # float32 would silently keep only the real part
+            raise DTypeError(
+                f"Dataset {name!r}: x must be real numbers, got complex ({x.dtype}); "
+                "choose what to keep yourself, e.g. x.real or np.abs(x)"
+            )
         if x.ndim == 1:
             # A single feature per sample: keep the documented (N, features) layout.
             x = x.reshape(-1, 1)

@@ -32,3 +32,11 @@ class ModelFileError(MicrogradnetError, ValueError):
 
 class NumericalError(MicrogradnetError, ArithmeticError, ValueError):
     """A value is or became NaN or infinite (a bad input, or a learning rate too large)."""
+
+
+class IndexOutOfRangeError(ShapeError, IndexError):
+    """An index past the end of an axis (or more indices than axes).
+
+    Also an ``IndexError``, as Python expects of indexing: code that indexes until an
+    ``IndexError`` (old-style iteration, ``try: t[i]``) stops where it should.
+    """

@@ -14,11 +14,11 @@ import numbers
 
 import numpy as np
 
-from . import ops
-from .errors import DTypeError, GraphError, ShapeError
+from . import checks, ops
+from .errors import DTypeError, GraphError, MicrogradnetError, ShapeError
 
 _state = {"grad": True, "dtype": np.dtype(np.float32)}
-_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def get_default_dtype() -> np.dtype:
@@ -85,8 +85,13 @@ def _as_array(data, dtype=None) -> np.ndarray:
         d = np.dtype(dtype)
         if d not in _FLOATS:
             raise DTypeError(f"Tensor: dtype must be float32 or float64, got {d}")
-    elif arr.dtype.kind == "f" and not from_python:
+    elif arr.dtype in _FLOATS and not from_python:
         return arr
+    elif arr.dtype.kind == "f" and not from_python:
+        raise DTypeError(
+            f"Tensor: {arr.dtype} arrays are not supported, only float32 and float64; "
+            "convert with .astype(np.float32) or pass dtype=np.float32"
+        )
     elif arr.dtype.kind in "fiub":
         d = _state["dtype"]
     else:
@@ -109,7 +114,18 @@ class Tensor:
     holds ``.grad``, an array of its shape.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_prev", "_retain", "_scope", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "name",
+        "_op",
+        "_prev",
+        "_retain",
+        "_scope",
+        "_fingerprints",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # numpy defers to our operators: array + tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
@@ -127,6 +143,7 @@ class Tensor:
         self._prev = ()
         self._retain = False
         self._scope = None
+        self._fingerprints = None
 
     @classmethod
     def _make(cls, data, op, prev):
@@ -140,6 +157,7 @@ class Tensor:
         t._prev = prev
         t._retain = False
         t._scope = None
+        t._fingerprints = None
         return t
 
     # ----- what it is -------------------------------------------------------------------
@@ -157,6 +175,18 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        """Iterate over the first axis: ``for row in t`` and ``a, b, c = t`` give ``t[0]``,
+        ``t[1]``, … (each one indexing, recorded in the graph like ``t[i]``)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the values, for numpy (no graph; the same memory unless a copy
+        or another dtype is asked for)."""
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def __repr__(self):
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20, prefix="Tensor(")
@@ -378,17 +408,29 @@ def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
     record the node (op + inputs) in the output tensor."""
     try:
         data = op.forward(*[t.data for t in inputs])
-    except ShapeError:
+    except MicrogradnetError:  # the op's own message: it names the op already
         raise
-    except ValueError as e:
-        if len(inputs) == 2:
+    except ValueError as e:  # numpy's words: say them once, after the op's name
+        if len(inputs) == 2 and not _broadcastable(inputs[0].data, inputs[1].data):
             raise ops.base.broadcast_error(op.name, inputs[0].data, inputs[1].data) from None
-        raise ShapeError(f"{op.name}: {e}") from None
+        text = str(e)
+        raise ShapeError(text if text.startswith(f"{op.name}:") else f"{op.name}: {text}") from None
     if _state["grad"]:
         for t in inputs:
             if t.requires_grad:
-                return Tensor._make(data, op, inputs)
+                out = Tensor._make(data, op, inputs)
+                if op.saved.__class__ in checks.CONTAINERS:  # fingerprints for check_saved
+                    out._fingerprints = checks.fingerprint_saved(out)
+                return out
     return Tensor._make(data, None, ())
+
+
+def _broadcastable(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return False
+    return True
 
 
 def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
@@ -451,7 +493,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
             node.grad = _own(g, handed) if node.grad is None else node.grad + g
         prev = node._prev
         needs = tuple(p.requires_grad for p in prev)
+        if node._fingerprints is not None:
+            checks.check_saved(node)
         in_grads = op.backward(g, needs)
+        if in_grads.__class__ is not tuple or len(in_grads) != len(prev):
+            in_grads = checks.grads_tuple(node, in_grads)
         if not retain_graph:
             op.saved = None
         if record is not None:
@@ -459,6 +505,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
         for p, pg in zip(prev, in_grads):
             if pg is None or not p.requires_grad:
                 continue
+            if getattr(pg, "shape", None) != p.data.shape:
+                raise checks.grad_error(node, p, pg)
             if pg.dtype != p.data.dtype:
                 pg = pg.astype(p.data.dtype)
             if p._op is None:

@@ -104,6 +104,7 @@ class Mul(_Binary):
     name = "mul"
     symbol = "a · b"
     derivatives = ("b", "a")
+    reads = ((1,), (0,))  # saved = (a, b): each gradient reads the other input
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -127,6 +128,7 @@ class Div(_Binary):
     name = "div"
     symbol = "a / b"
     derivatives = ("1/b", "−a/b²")
+    reads = ((1,), (0, 1))  # saved = (a, b)
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -173,14 +175,20 @@ class Pow(Op):
 
     def backward(self, g, needs):
         x = self.saved
-        p = self.p
-        if p == 2:
+        if self.p == 2:
             return (g * (x + x),)
-        return (g * (p * x ** np.asarray(p - 1, dtype=x.dtype)).astype(x.dtype, copy=False),)
+        return (g * self._derivative(x),)
 
     def local_derivative(self, i, xs, out):
-        x = xs[0]
-        return (self.p * x ** np.asarray(self.p - 1, dtype=x.dtype)).astype(x.dtype, copy=False)
+        return self._derivative(xs[0])
+
+    def _derivative(self, x):
+        """``p · x^(p−1)``; for ``p = 0``, ``x⁰ = 1`` is constant, so 0 everywhere (also at
+        ``x = 0``, where the formula would read ``0 · 0⁻¹``), as in PyTorch."""
+        p = self.p
+        if p == 0:
+            return np.zeros_like(x)
+        return (p * x ** np.asarray(p - 1, dtype=x.dtype)).astype(x.dtype, copy=False)
 
 
 class Neg(Op):

@@ -4,7 +4,8 @@ An op never sees a :class:`~microgradnet.Tensor`. The engine hands ``forward`` p
 arrays and later hands ``backward`` the upstream gradient ``g = ∂C/∂out``; ``backward``
 returns one array per input, ``∂C/∂input = g · ∂out/∂input`` (a vector-Jacobian product).
 Whatever the gradient rule needs from the forward pass is kept in ``self.saved`` and
-dropped after ``backward`` unless the graph is retained.
+dropped after ``backward`` unless the graph is retained; the engine makes sure that no saved
+input or output was changed in place in between (:mod:`microgradnet.checks`).
 
 Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(z)``),
 ``derivatives`` (one local derivative per input, e.g. ``σ(z)·(1−σ(z))``) and ``variables``
@@ -34,6 +35,10 @@ class Op:
     derivatives: tuple[str, ...] = ()
     variables: tuple[str, ...] = ("x",)
     elementwise = False
+    reads: tuple[tuple[int, ...], ...] | None = None
+    """For each input, the positions in the tuple ``saved`` that its gradient rule reads
+    (matmul: ``∂C/∂a = g·bᵀ`` reads ``b``, ``∂C/∂b = aᵀ·g`` reads ``a``); None: all of it.
+    The engine watches for in-place changes only what a needed gradient reads."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

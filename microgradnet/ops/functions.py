@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NumericalError
 from .base import Op
 
-# exp(-z) overflows float32 beyond z ≈ -88.7 and float64 beyond ≈ -709.8. Capping -z there
-# changes σ(z) only where it is already below the smallest normal number.
-_EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0, np.dtype(np.float64): 709.0}
+# Far left, σ(z) ≈ e^z drops below the smallest normal float (about 1.2e-38 in float32 at
+# z ≈ -87.3, 2.2e-308 in float64 at z ≈ -708.4) into denormals, which are slow (a matmul fed
+# with them can run ten times slower) and then overflow e^(-z). So -z is capped at the
+# largest whole number whose σ stays normal: beyond it σ(z) stays at σ(-cap), ≈ 1.6e-38 in
+# float32 and 3.3e-308 in float64, numbers too small to matter next to any other.
+_EXP_CAP = {d: float(np.floor(-np.log(np.finfo(d).tiny))) for d in map(np.dtype, (np.float32, np.float64))}
 
 
 def sigmoid_array(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large ``|z|``."""
     t = np.negative(z, out=np.empty_like(z))  # out=: a 0-d input must stay an array, not a scalar
-    np.minimum(t, _EXP_CAP.get(z.dtype, 709.0), out=t)
+    np.minimum(t, _EXP_CAP.get(z.dtype, 708.0), out=t)
     np.exp(t, out=t)
     t += 1
     return np.reciprocal(t, out=t)
@@ -57,8 +61,8 @@ class Log(Op):
     def forward(self, x):
         if x.size and not (x > 0).all():
             bad = x[~(x > 0)].flat[0]
-            raise ValueError(
-                f"log: every input must be > 0, found {bad!r} "
+            raise NumericalError(
+                f"log: every input must be > 0, found {float(bad)!r} "
                 "(for a log of probabilities, use log_softmax on the logits)"
             )
         self.saved = x

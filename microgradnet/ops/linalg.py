@@ -21,6 +21,7 @@ class MatMul(Op):
     symbol = "a @ b"
     derivatives = ("g @ bᵀ", "aᵀ @ g")
     variables = ("a", "b")
+    reads = ((1,), (0,))  # saved = (a, b): ∂C/∂a reads b, ∂C/∂b reads a
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import IndexOutOfRangeError, ShapeError
 from .base import Op
 
 
@@ -95,7 +95,7 @@ class GetItem(Op):
         try:
             return np.asarray(x[self.index])
         except IndexError as e:
-            raise ShapeError(
+            raise IndexOutOfRangeError(
                 f"getitem: index {self.index!r} does not fit shape {tuple(x.shape)}: {e}"
             ) from None
 
