@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .display import display_name
 from .errors import GraphError
 from .tensor import Tensor, no_grad
 
@@ -39,8 +40,11 @@ class GradcheckResult:
         )
         if self.worst:
             w = self.worst
+            which = f"input {w['input']}"
+            if w.get("name"):
+                which = f"'{display_name(w['name'])}' ({which})"
             s += (
-                f"; worst at input {w['input']} ({w['name']}) index {w['index']}: "
+                f"; worst at {which} index {w['index']}: "
                 f"backward {w['analytic']:.10g} vs finite difference {w['numeric']:.10g}"
             )
         return s
@@ -58,8 +62,12 @@ def gradcheck(
     """Compare ``backward()`` of ``fn(*inputs)`` with central finite differences in float64.
 
     ``inputs`` are Tensors (those with ``requires_grad=True`` are checked) or arrays (all
-    checked). A non-scalar output is reduced with a fixed random weighting ``Σ out·v``, which
-    checks the full vector-Jacobian product. A value passes when
+    checked); each is copied into a fresh float64 array, so views and transposes work and the
+    caller's data is never touched. The output is reduced with a fixed random weighting
+    ``Σ out·v`` (every ``|v| ≥ 1.5``, random signs, also for a scalar output), which checks the
+    full vector-Jacobian product: a gradient rule that ignores the upstream gradient ``g``
+    fails even for ``fn = lambda x: op(x).sum()``, where ``g`` would otherwise be all ones.
+    A value passes when
     ``|analytic − numeric| <= atol + rtol·|numeric|``. Returns a :class:`GradcheckResult`
     (true when all passed); with ``raise_on_failure=True`` a mismatch raises ``AssertionError``.
     """
@@ -67,16 +75,17 @@ def gradcheck(
     ts = []
     for x in inputs:
         if isinstance(x, Tensor):
-            ts.append(Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad, name=x.name))
+            ts.append(Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad, name=x.name))
         else:
-            ts.append(Tensor(np.asarray(x, dtype=np.float64), requires_grad=True))
+            ts.append(Tensor(np.array(x, dtype=np.float64), requires_grad=True))
     if not any(t.requires_grad for t in ts):
         raise GraphError("gradcheck: no input requires grad; pass requires_grad=True tensors or arrays")
 
     out = fn(*ts)
     if not isinstance(out, Tensor):
         raise GraphError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    v = rng.standard_normal(out.shape) if out.data.size > 1 else np.ones(out.shape)
+    # Not all ones (that would hide a rule ignoring g) and no weight near 0 (hiding an output).
+    v = rng.uniform(1.5, 2.5, out.shape) * rng.choice((-1.0, 1.0), out.shape)
 
     def scalar(o):
         return float(np.sum(o.data * v))
@@ -90,17 +99,17 @@ def gradcheck(
         if not t.requires_grad:
             continue
         analytic = t.grad if t.grad is not None else np.zeros_like(t.data)
-        flat = t.data.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i]
+        values = t.data  # the function reads this very array: nudge it in place
+        for at in np.ndindex(values.shape):
+            old = values[at]
             with no_grad():
-                flat[i] = old + eps
+                values[at] = old + eps
                 up = scalar(fn(*ts))
-                flat[i] = old - eps
+                values[at] = old - eps
                 down = scalar(fn(*ts))
-            flat[i] = old
+            values[at] = old
             numeric = (up - down) / (2 * eps)
-            a = float(analytic.reshape(-1)[i])
+            a = float(analytic[at])
             err = abs(a - numeric)
             rel = err / max(abs(numeric), 1e-12)
             checked += 1
@@ -112,7 +121,7 @@ def gradcheck(
                 worst = {
                     "input": k,
                     "name": t.name,
-                    "index": tuple(int(j) for j in np.unravel_index(i, t.shape)),
+                    "index": at,
                     "analytic": a,
                     "numeric": numeric,
                     "bad": bad,

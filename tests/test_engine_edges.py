@@ -16,6 +16,15 @@ def torch():
     return require("torch")
 
 
+@pytest.fixture(autouse=True)
+def _forget_test_ops():
+    """The ops these tests define register themselves in ``mg.ops.OPS``: drop them after."""
+    before = set(mg.ops.OPS)
+    yield
+    for name in set(mg.ops.OPS) - before:
+        del mg.ops.OPS[name]
+
+
 # ------------------------------------------------------------------ iteration and numpy
 
 
