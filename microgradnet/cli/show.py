@@ -15,13 +15,15 @@ from .common import (
     load_data,
     load_model,
     non_negative_int,
+    positive_int,
 )
 
 WHAT = {
     "weights": "the first layer's weights as images: the pixel pattern each neuron looks for",
     "network": "the network lit by its activations for one test image",
     "noise": "the confident answer the network gives to pure noise",
-    "nudges": "the nudges one training example asks of the output layer and the layer before",
+    "nudges": "the nudges a test image asks of the output layer and the layer before (with "
+    "--batch N: what each of N images asks, and the average)",
     "digits": "a grid of test images with their labels",
     "cost": "the cost curve of a training run (give the JSON written by 'train --history')",
 }
@@ -45,7 +47,16 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--out", metavar="PATH", help="image file to write (.png, .svg, .pdf; default WHAT.png)")
     p.add_argument(
-        "--index", type=non_negative_int, default=0, help="which test image for network/nudges (default 0)"
+        "--index",
+        type=non_negative_int,
+        help="which test image for network/nudges (default: 0 for network; for nudges the "
+        "highest-cost image of the first ten); with --batch, the first of the batch",
+    )
+    p.add_argument(
+        "--batch",
+        type=positive_int,
+        metavar="N",
+        help="nudges: a table of what each of N test images asks, with the average under it",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the noise image")
     add_data_flags(
@@ -65,6 +76,8 @@ def run_show(args) -> int:
         raise UsageError(f"--out must end in .png, .svg or .pdf, got {out.name}")
     if not out.resolve().parent.is_dir():
         raise UsageError(f"--out: the folder {out.parent} does not exist")
+    if args.batch is not None and args.what != "nudges":
+        raise UsageError("--batch applies to 'show nudges' only")
     if args.model is None:
         model, history = _train_default(args)
         args.dataset = args.dataset or "digits"
@@ -82,7 +95,7 @@ def run_show(args) -> int:
                 raise UsageError(f"the model takes {model.sizes[0]} inputs: say which --dataset it reads")
             _, test = load_data(args)
             check_fits(model, test, f"{args.dataset} test set")
-            if args.index >= len(test):
+            if args.index is not None and args.index >= len(test):
                 raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
         shape = test.image_shape if test is not None else None
         classes = test.classes if test is not None else None
@@ -91,9 +104,9 @@ def run_show(args) -> int:
         elif args.what == "noise":
             fig = pictures.show_noise(model, seed=args.seed, image_shape=shape)
         elif args.what == "network":
-            fig = pictures.show_network(model, test.x[args.index], classes=classes, image_shape=shape)
+            fig = pictures.show_network(model, test.x[args.index or 0], classes=classes, image_shape=shape)
         elif args.what == "nudges":
-            fig = pictures.show_nudges(model, test.x[args.index], int(test.y[args.index]), classes=classes)
+            fig = _nudges(model, test, args, classes)
         else:
             fig = pictures.show_digits(test)
     path = pictures.save_figure(fig, out)
@@ -126,6 +139,31 @@ def _train_default(args):
     )
     model, history, _ = train_network(train_args, say=lambda *a: None)
     return model, history
+
+
+def _nudges(model, test, args, classes):
+    """The figure of 'show nudges': one example's nudges, or the table of a batch."""
+    from ..viz import pictures
+    from ..viz.batch_nudges import nudge_table, show_nudge_table
+
+    loss = "mse" if model.output_activation_name != "none" else "cross_entropy"
+    if args.batch is not None:
+        start = args.index or 0
+        stop = min(start + args.batch, len(test))
+        table = nudge_table(model, test.x[start:stop], test.y[start:stop], loss=loss, classes=classes)
+        print(f"the nudges of test images {start}..{stop - 1} and their average")
+        return show_nudge_table(table)
+    index = args.index
+    if index is None:  # a well-classified digit asks for nothing: show the one that costs most
+        first = nudge_table(model, test.x[:10], test.y[:10], loss=loss, classes=classes)
+        index = int(first.costs.argmax())
+        said = first.classes[first.predicted[index]]
+        print(
+            f"picked test image {index}: a “{first.classes[first.labels[index]]}”, the network says "
+            f"“{said}”, cost {first.costs[index]:.3f}, the highest of the first {len(first.costs)} "
+            "test images (--index picks another)"
+        )
+    return pictures.show_nudges(model, test.x[index], int(test.y[index]), loss=loss, classes=classes)
 
 
 def _read_history(path) -> dict:

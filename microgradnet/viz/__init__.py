@@ -1,4 +1,5 @@
-"""Pictures: the computation graph, the backprop stepper, the chain rule, the videos' figures.
+"""Pictures: the computation graph, the backprop stepper, the chain rule, the videos' figures,
+and the pages that let a learner poke them (the nudge check, the nudge table).
 
 Names are imported on first use, so ``import microgradnet`` stays fast and matplotlib is
 only needed for the figures that use it.
@@ -23,6 +24,10 @@ _WHERE = {
     "show_nudges": "pictures",
     "show_digits": "pictures",
     "save_figure": "pictures",
+    "nudge_check": "nudge",
+    "nudge_table": "batch_nudges",
+    "NudgeTable": "batch_nudges",
+    "show_nudge_table": "batch_nudges",
 }
 
 __all__ = sorted(_WHERE)

@@ -28,6 +28,7 @@ from ..atomic import write_bytes
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward
 from .graph import draw_graph, graph_nodes, shape_text, stats, svg_source
+from .nudge import panel_data
 
 __all__ = ["backprop_page", "page_data", "toy_network", "sanitize_svg", "json_for_html"]
 
@@ -226,6 +227,10 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
         "forward": forward,
         "backward": backward,
         "final": final,
+        # the nudge-check panel at each parameter (its own module: nudge.py, nudge.js)
+        "nudge": panel_data(
+            cost, {n["id"]: (n["tensor"], n["symbol"]) for n in g["nodes"] if n["kind"] == "parameter"}
+        ),
     }
 
 
@@ -360,14 +365,14 @@ def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None
     data = page_data(cost, model=model, params=params, title=title)
     dot = draw_graph(cost, model=model, params=params, show_values=data["scalar"], max_nodes=None)
     svg, width, height = sanitize_svg(svg_source(dot))
-    js = _asset("stepper.js")
+    js = _asset("nudge.js") + "\n" + _asset("stepper.js")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
     page = _fill(
         _TEMPLATE,
         {
             "SCRIPT_HASH": f"sha256-{digest}",
             "TITLE": html.escape(data["title"]),
-            "CSS": _asset("stepper.css"),
+            "CSS": _asset("stepper.css") + _asset("nudge.css"),
             "WIDTH": f"{width:.0f}",
             "HEIGHT": f"{height:.0f}",
             "SVG": svg,

@@ -206,6 +206,8 @@
       if (inp.parameter) {
         add(c, el("p", "note", "This is ∂C/∂" + nodes[inp.node].symbol + ": gradient descent nudges " +
           nodes[inp.node].symbol + " by −learning rate × this."));
+        var check = window.microgradnetNudge ? window.microgradnetNudge.panel(data.nudge, inp.node) : null;
+        if (check) { add(c, check); }
       }
       add(panel, c);
     });
