@@ -44,7 +44,7 @@ from .tensor import (
     set_default_dtype,
     tensor,
 )
-from .training import Evaluation, History, evaluate, fit
+from .training import Evaluation, History, Snapshot, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -85,6 +85,7 @@ __all__ = [
     "fit",
     "Evaluation",
     "History",
+    "Snapshot",
     "save",
     "load",
     "MicrogradnetError",

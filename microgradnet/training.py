@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -83,9 +84,39 @@ class History:
     test_accuracy: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     step_cost: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list, repr=False)  # fit(..., snapshots=K): Snapshot objects
+    test_data: object = field(default=None, repr=False, compare=False)  # what fit tested on, for the pages
 
     def as_dict(self) -> dict:
-        return {k: list(v) for k, v in vars(self).items()}
+        """The numbers (everything but the snapshots and the test data), as plain lists."""
+        return {k: list(v) for k, v in vars(self).items() if k not in ("snapshots", "test_data")}
+
+
+@dataclass
+class Snapshot:
+    """A copy of the model as it was after ``step`` mini-batch steps (``epoch`` = the same
+    time in epochs: 1.5 is half-way through the second epoch)."""
+
+    step: int
+    epoch: float
+    model: object
+
+
+def snapshot_steps(count: int, total: int) -> list[int]:
+    """``count`` step numbers evenly spaced over a training run of ``total`` steps, from 0
+    (before the first step) to ``total`` (the trained model); fewer if there are fewer steps."""
+    if count <= 0:
+        return []
+    if count == 1:
+        return [total]
+    return sorted({round(i * total / (count - 1)) for i in range(count)})
+
+
+def _snapshot(model, step: int, steps_per_epoch: int) -> Snapshot:
+    twin = copy.deepcopy(model)
+    for p in twin.parameters():
+        p.grad = None
+    return Snapshot(step=step, epoch=step / max(steps_per_epoch, 1), model=twin)
 
 
 def fit(
@@ -101,6 +132,7 @@ def fit(
     progress: bool = True,
     fast: bool = True,
     callback=None,
+    snapshots: int = 0,
 ) -> History:
     """Train ``model`` on ``train`` with mini-batch stochastic gradient descent.
 
@@ -110,6 +142,11 @@ def fit(
     ``fast=True`` replays the recorded graph of the first step instead of rebuilding it
     (same numbers, less Python); ``callback(epoch, history)`` runs after each epoch.
     A cost that becomes NaN or infinite stops training with a clear error.
+
+    ``snapshots=K`` keeps K copies of the model evenly spaced over the run, from before the
+    first step to the end, in ``history.snapshots`` (:class:`Snapshot`), and the test data in
+    ``history.test_data``: :func:`microgradnet.viz.learning_page` plays them back. The default
+    0 keeps nothing and costs nothing.
     """
     from .data import batches
     from .optim import SGD
@@ -126,8 +163,17 @@ def fit(
             step = TrainStep(model, fn, opt)
         except ImportError:
             step = None
+    if isinstance(snapshots, bool) or not isinstance(snapshots, int) or snapshots < 0:
+        raise ValueError(f"fit: snapshots must be a whole number >= 0, got {snapshots!r}")
     history = History()
     x, y = as_xy(train, "fit")
+    per_epoch = -(-len(x) // batch_size) if isinstance(batch_size, int) and batch_size > 0 else 0
+    keep = set(snapshot_steps(snapshots, epochs * per_epoch))
+    done = 0
+    if snapshots:
+        history.test_data = test
+        if 0 in keep:
+            history.snapshots.append(_snapshot(model, 0, per_epoch))
     for epoch in range(epochs):
         t0 = time.perf_counter()
         it = batches((x, y), batch_size=batch_size, shuffle=True, seed=None if seed is None else seed + epoch)
@@ -150,6 +196,9 @@ def fit(
                     f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large"
                 )
             history.step_cost.append(c)
+            done += 1
+            if done in keep:
+                history.snapshots.append(_snapshot(model, done, per_epoch))
             total += c * len(xb)
             count += len(xb)
             if progress and i % 50 == 0 and hasattr(bar, "set_postfix_str"):

@@ -26,6 +26,7 @@ WHAT = {
     "--batch N: what each of N images asks, and the average)",
     "digits": "a grid of test images with their labels",
     "cost": "the cost curve of a training run (give the JSON written by 'train --history')",
+    "draw": "an HTML page where you draw a digit and the network, running in the browser, reads it",
 }
 
 
@@ -45,7 +46,11 @@ def add_parser(sub) -> None:
         help="model file written by 'train --out' (for 'cost': the JSON written by 'train --history'); "
         "default: train the default network first",
     )
-    p.add_argument("--out", metavar="PATH", help="image file to write (.png, .svg, .pdf; default WHAT.png)")
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="image file to write (.png, .svg, .pdf; default WHAT.png); for draw, the page (default draw.html)",
+    )
     p.add_argument(
         "--index",
         type=non_negative_int,
@@ -71,9 +76,11 @@ def add_parser(sub) -> None:
 def run_show(args) -> int:
     from ..viz import pictures
 
-    out = Path(args.out or f"{args.what}.png")
-    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise UsageError(f"--out must end in .png, .svg or .pdf, got {out.name}")
+    page = args.what == "draw"
+    out = Path(args.out or ("draw.html" if page else f"{args.what}.png"))
+    suffixes = (".html", ".htm") if page else (".png", ".svg", ".pdf")
+    if out.suffix.lower() not in suffixes:
+        raise UsageError(f"--out must end in {', '.join(suffixes)}, got {out.name}")
     if not out.resolve().parent.is_dir():
         raise UsageError(f"--out: the folder {out.parent} does not exist")
     if args.batch is not None and args.what != "nudges":
@@ -85,6 +92,8 @@ def run_show(args) -> int:
         history = _read_history(args.model)
     else:
         model = load_model(args.model)
+    if page:
+        return _draw(model, args, out)
     if args.what == "cost":
         fig = pictures.cost_curve(history)
     else:
@@ -139,6 +148,22 @@ def _train_default(args):
     )
     model, history, _ = train_network(train_args, say=lambda *a: None)
     return model, history
+
+
+def _draw(model, args, out: Path) -> int:
+    """'show draw': the draw-a-digit page; the dataset (given or guessed) names the classes."""
+    from ..viz.draw_page import digit_page
+
+    dataset = args.dataset or guess_dataset(model)
+    classes = None
+    if dataset == "fashion-mnist":
+        from ..datasets.mnist import FASHION_MNIST_CLASSES
+
+        classes = FASHION_MNIST_CLASSES
+    prep = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "mnist"}.get(dataset)
+    path = digit_page(model, out, preprocess=prep, classes=classes)
+    print(f"wrote {path}: {WHAT['draw']}; open it in a browser (no network needed)")
+    return 0
 
 
 def _nudges(model, test, args, classes):

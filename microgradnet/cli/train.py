@@ -70,6 +70,19 @@ def add_parser(sub) -> None:
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
     p.add_argument("--history", metavar="PATH", help="write the cost and accuracy per epoch as JSON")
+    p.add_argument(
+        "--watch",
+        metavar="PAGE",
+        help="write an HTML page that plays the training back: a slider over time, the weights, "
+        "the lit network, the cost and the mistakes at each snapshot",
+    )
+    p.add_argument(
+        "--snapshots",
+        type=positive_int,
+        default=30,
+        metavar="K",
+        help="snapshots of the model kept for --watch, evenly spaced (default 30)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     p.set_defaults(func=run_train)
 
@@ -102,8 +115,11 @@ def _loss_of(model, flag) -> str:
 
 
 def run_train(args) -> int:
-    if args.out and not Path(args.out).resolve().parent.is_dir():
-        raise UsageError(f"--out: the folder {Path(args.out).parent} does not exist")
+    for flag, value in (("--out", args.out), ("--watch", args.watch), ("--history", args.history)):
+        if value and not Path(value).resolve().parent.is_dir():
+            raise UsageError(f"{flag}: the folder {Path(value).parent} does not exist")
+    if args.watch and Path(args.watch).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--watch: the page must be an .html file, got {Path(args.watch).name}")
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     model, history, sizes = train_network(args, say)
     if args.out:
@@ -113,6 +129,12 @@ def run_train(args) -> int:
         print(f"saved the model to {path}")
     if args.history:
         _write_json(args.history, dict(history.as_dict(), sizes=sizes, dataset=args.dataset))
+    if args.watch:
+        from ..viz.learning import learning_page
+
+        title = f"Watch a {'-'.join(map(str, sizes))} network learn {history.test_data.name}"
+        page = learning_page(history, args.watch, title=title)
+        print(f"wrote {page}: {len(history.snapshots)} snapshots of the training run; open it in a browser")
     return 0
 
 
@@ -173,6 +195,7 @@ def train_network(args, say):
         seed=args.seed,
         progress=not args.quiet,
         callback=report,
+        snapshots=args.snapshots if args.watch else 0,
     )
     seconds = time.perf_counter() - t0
     result = evaluate(model, test, loss)

@@ -25,9 +25,12 @@ _WHERE = {
     "show_digits": "pictures",
     "save_figure": "pictures",
     "nudge_check": "nudge",
+    "NudgeRows": "nudge",
     "nudge_table": "batch_nudges",
     "NudgeTable": "batch_nudges",
     "show_nudge_table": "batch_nudges",
+    "learning_page": "learning",
+    "digit_page": "draw_page",
 }
 
 __all__ = sorted(_WHERE)

@@ -151,6 +151,15 @@ def _trace(model, x: Tensor) -> list[Tensor]:
     return acts
 
 
+def visible_neurons(n: int, max_neurons: int) -> tuple[list[int], int | None]:
+    """Which of a column's ``n`` neurons a picture shows: all of them, or the first and the
+    last ones (``max_neurons`` in all) with a gap ("⋮") before position ``gap``."""
+    if n <= max_neurons:
+        return list(range(n)), None
+    top = max_neurons - max_neurons // 2
+    return list(range(top)) + list(range(n - max_neurons // 2, n)), top
+
+
 def _activations(model, x: np.ndarray) -> list[np.ndarray]:
     with no_grad():
         acts = _trace(model, Tensor._make(x[None, :], None, ()))
@@ -281,14 +290,7 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
     shape = _maybe_image_shape(sizes[0], image_shape)
     input_as_image = shape is not None and sizes[0] > max_neurons
 
-    # Which neurons each column shows: all, or the first and last with a gap between.
-    def visible(n):
-        if n <= max_neurons:
-            return list(range(n)), None
-        top = max_neurons - max_neurons // 2
-        return list(range(top)) + list(range(n - max_neurons // 2, n)), top
-
-    cols = [visible(n) for n in sizes]
+    cols = [visible_neurons(n, max_neurons) for n in sizes]
     slots = max(len(v) + (g is not None) for i, (v, g) in enumerate(cols) if i > 0 or not input_as_image)
     slots = max(slots, 2)
     spacing = 0.9 / (slots - 1) if slots > 1 else 0.5
