@@ -37,7 +37,9 @@ def add_parser(sub) -> None:
         "explain",
         help="write the backprop stepper: an HTML page that walks the chain rule",
         description="Write one self-contained HTML page that steps through the forward pass "
-        "and then the backward pass, one op at a time. Without --model or --layers: "
+        "and then the backward pass, one op at a time; at every parameter, the nudge check: "
+        "move one of its numbers by ±ε, run the forward pass again, and watch the slope "
+        "(C(w+ε) − C(w−ε))/2ε settle on backpropagation's ∂C/∂w. Without --model or --layers: "
         "the one-neuron-per-layer chain of 3Blue1Brown's chapter 4 (--toy).",
     )
     add_data_flags(e)
