@@ -47,6 +47,35 @@ def require_program(name: str) -> str:
     return found
 
 
+def read_unreadable(call: str, make, name: str) -> bool:
+    """Make a file with ``make(path)``, take away its read permission and call ``call(path)``
+    (e.g. ``"mg.load"``) on it; True when that raises a PermissionError naming the file.
+
+    Root may read any file, so the call runs in a child that drops to the user 'nobody'
+    when it starts as root (after its imports: the Python install may be private)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)
+        path = Path(folder) / name
+        make(path)
+        os.chmod(path, 0)
+        code = (
+            "import os, sys\n"
+            "import microgradnet as mg\n"
+            "if os.geteuid() == 0:\n    os.setgid(65534)\n    os.setuid(65534)\n"
+            f"try:\n    {call}(sys.argv[1])\n"
+            "except Exception as e:\n    print(type(e).__name__, getattr(e, 'filename', None), e, sep='|')\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    kind, filename, message = (proc.stdout.strip().split("|") + ["", "", ""])[:3]
+    assert kind == "PermissionError", proc.stdout + proc.stderr
+    assert filename == str(path) and "Permission denied" in message, proc.stdout
+    return True
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

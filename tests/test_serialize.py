@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import read_unreadable
 
 import microgradnet as mg
 from microgradnet import serialize
@@ -294,3 +295,65 @@ def test_failing_rename_leaves_no_temp_file(tmp_path, monkeypatch):
         mg.save(m, tmp_path / "m.npz")
     monkeypatch.undo()
     assert os.listdir(tmp_path) == []
+
+
+# ============================================================================ hostile and odd files
+
+
+@pytest.mark.parametrize("kind", ["pickle", "object npy", "object npz", "npy"])
+def test_anything_else_is_not_a_model_file_and_gets_no_pickle_advice(tmp_path, kind):
+    import pickle
+
+    p = tmp_path / f"{kind.replace(' ', '-')}.npz"
+    if kind == "pickle":
+        p.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    elif kind == "object npy":
+        with open(p, "wb") as f:
+            np.save(f, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif kind == "object npz":
+        np.savez(p, __config__=np.array([{"a": 1}], dtype=object))
+    else:
+        with open(p, "wb") as f:
+            np.save(f, np.zeros(3))
+    with pytest.raises(mg.ModelFileError) as e:
+        mg.load(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}: not a microgradnet model file"), msg
+    said = msg[len(str(p)) :].lower()
+    assert "pickle" not in said and "unsafe" not in said, msg
+
+
+def test_an_unreadable_model_file_stays_a_permission_error():
+    assert read_unreadable("mg.load", lambda path: mg.save(mg.nn.MLP([2, 1]), path), "m.npz")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused_unless_allowed(tmp_path, bad):
+    m, x = model_and_input([4, 3, 2], np.float32)
+    m.layers[1].weight.data[1, 0] = bad
+    m.layers[1].weight.data[2, 1] = bad
+    p = mg.save(m, tmp_path / "diverged.npz")
+    with pytest.raises(mg.ModelFileError) as e:
+        mg.load(p)
+    what = "NaN" if np.isnan(bad) else "infinite"
+    assert str(e.value).startswith(f"{p}: layers.1.weight holds 2 {what} values (of 6)"), str(e.value)
+    assert "allow_nonfinite=True" in str(e.value)
+    loaded = mg.load(p, allow_nonfinite=True)
+    np.testing.assert_array_equal(loaded.layers[1].weight.data, m.layers[1].weight.data)
+
+
+def test_trained_on_is_kept_and_old_files_still_load(tmp_path):
+    m, x = model_and_input([4, 3, 2], np.float32)
+    assert m.trained_on is None
+    p = mg.save(m, tmp_path / "m.npz", trained_on={"dataset": "mnist", "split_test_set": 8000})
+    loaded = mg.load(p)
+    assert loaded.trained_on == {"dataset": "mnist", "split_test_set": 8000}
+    again = mg.load(mg.save(loaded, tmp_path / "again.npz"))  # the model carries it on
+    assert again.trained_on == loaded.trained_on
+    # a file written before trained_on existed: just the architecture and the weights
+    old = tmp_path / "old.npz"
+    _write_model_npz(old, dict(m.config(), format=serialize.FORMAT), dict(m.state_dict()))
+    assert mg.load(old).trained_on is None
+    np.testing.assert_array_equal(mg.load(old)(x).data, m(x).data)
+    with pytest.raises(TypeError, match="JSON"):
+        mg.save(m, tmp_path / "bad.npz", trained_on={"dataset": object()})

@@ -19,7 +19,13 @@ class MLP(Sequential):
     are float32 unless ``dtype=np.float64``. ``seed`` makes the initial weights reproducible.
 
     The 784-16-16-10 network has 784·16+16 + 16·16+16 + 16·10+10 = 13,002 parameters.
+
+    ``trained_on`` (None for a fresh network) is what ``mg.save`` records about the data the
+    network learnt from, e.g. ``{"dataset": "mnist", "split_test_set": 8000}``; ``mg.load``
+    restores it, so the command line can find the same test set again.
     """
+
+    trained_on: dict | None = None
 
     def __init__(
         self, sizes, activation="sigmoid", output_activation="same", dtype=np.float32, seed=None, init=None
