@@ -7,12 +7,13 @@ import gzip
 import hashlib
 import http.server
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_path
+from conftest import read_unreadable, require_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,6 +159,11 @@ def test_idx_extra_bytes(tmp_path):
         read_idx(path)
 
 
+def test_idx_unreadable_file_stays_a_permission_error():
+    arr = np.zeros((2, 3), np.uint8)
+    assert read_unreadable("mg.datasets.read_idx", lambda path: write_idx(path, arr), "x-idx1-ubyte.gz")
+
+
 def test_idx_missing_file(tmp_path):
     with pytest.raises(DataError, match="nope.idx"):
         read_idx(tmp_path / "nope.idx")
@@ -254,6 +260,24 @@ def test_load_mnist_count_mismatch_names_both_files(tmp_path):
     assert "4 images" in msg and "3 labels" in msg
 
 
+def test_load_mnist_of_zero_images_names_the_file(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(0, np.uint8))
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: holds 0 images"):
+        load_mnist(tmp_path, split="test", download=False)
+
+
+def test_missing_files_error_words_its_advice_for_each_caller(tmp_path):
+    with pytest.raises(mnist_mod.MissingFilesError) as info:
+        load_mnist(tmp_path, split="test", download=False)
+    e = info.value
+    assert e.missing == list(STEMS["test"]) and e.searched == [tmp_path] and not e.download
+    assert "root=FOLDER" in str(e) and "download=False" in str(e)
+    cli = e.advice("--data-dir DIR", "--no-download", sep=" ")
+    assert "--data-dir DIR" in cli and "--no-download" in cli and "\n" not in cli
+    assert "root=" not in cli and "download=False" not in cli
+
+
 def test_load_mnist_wrong_image_dims(tmp_path):
     write_fake_mnist(tmp_path, parts=("test",))
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((4, 8, 8), dtype=np.uint8))
@@ -303,10 +327,12 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves files from server.folder; names in server.cut are sent only half, then closed."""
+    """Serves files from server.folder; names in server.cut are sent only half, then closed;
+    names in server.drip are sent one byte every 50 ms. Every answer waits for server.answer."""
 
     def do_GET(self):
         self.server.requests.append(self.path)
+        self.server.answer.wait(10)
         prefix, _, name = self.path.rpartition("/")
         path = self.server.folder / name
         if prefix != "/data" or not path.is_file():
@@ -321,6 +347,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
+        elif name in self.server.drip:
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the client gave up
+                pass
+            self.close_connection = True
         else:
             self.wfile.write(data)
 
@@ -334,7 +369,9 @@ def server(tmp_path):
     folder = tmp_path / "served"
     folder.mkdir()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.folder, httpd.cut, httpd.requests = folder, set(), []
+    httpd.folder, httpd.cut, httpd.drip, httpd.requests = folder, set(), set(), []
+    httpd.answer = threading.Event()
+    httpd.answer.set()
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -363,6 +400,7 @@ def test_download_good_file(server, tmp_path):
 def test_download_checksum_mismatch_leaves_nothing(server, tmp_path):
     base, served, _ = server
     (served / "f.bin").write_bytes(b"tampered")
+    (tmp_path / "out").mkdir()  # an existing folder stays, empty
     with pytest.raises(DataError, match="f.bin.*checksum mismatch"):
         mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5="0" * 32, timeout=5, progress=False)
     assert list((tmp_path / "out").iterdir()) == []
@@ -374,7 +412,7 @@ def test_download_connection_cut_mid_file_leaves_nothing(server, tmp_path):
     httpd.cut.add("f.bin")
     with pytest.raises(DataError, match="f.bin: the connection closed before the whole file arrived"):
         mnist_mod.download_file("f.bin", tmp_path / "out", [base], md5=None, timeout=5, progress=False)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # created when the server answered, removed with the temp file
 
 
 def test_download_falls_back_to_next_mirror(server, tmp_path):
@@ -421,9 +459,62 @@ def test_download_keyboard_interrupt_removes_temp_file(monkeypatch, tmp_path):
             return False
 
     monkeypatch.setattr(mnist_mod, "_urlopen", lambda url, timeout: Response())
+    (tmp_path / "out").mkdir()
     with pytest.raises(KeyboardInterrupt):
         mnist_mod.download_file("f.bin", tmp_path / "out", ["http://127.0.0.1:9/"], progress=False)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_download_into_a_missing_folder_creates_nothing_until_the_server_answers(server, tmp_path):
+    base, served, httpd = server
+    (served / "f.bin").write_bytes(b"payload" * 100)
+    folder = tmp_path / "new" / "data"
+    httpd.answer.clear()  # the server takes the request but does not answer yet
+    result = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            path=mnist_mod.download_file("f.bin", folder, [base], timeout=10, progress=False)
+        )
+    )
+    worker.start()
+    for _ in range(200):
+        if httpd.requests:
+            break
+        time.sleep(0.01)
+    assert httpd.requests == ["/data/f.bin"]
+    time.sleep(0.2)
+    assert not (tmp_path / "new").exists()  # no folder, no temp file while the network is silent
+    httpd.answer.set()
+    worker.join(10)
+    assert result["path"] == folder / "f.bin" and result["path"].read_bytes() == b"payload" * 100
+    assert sorted(p.name for p in folder.iterdir()) == ["f.bin"]
+
+
+@pytest.mark.parametrize("how", ["404", "refused"])
+def test_a_failed_download_leaves_no_new_folder(server, tmp_path, how):
+    base, _, _ = server
+    mirror = base if how == "404" else "http://127.0.0.1:9/"  # port 9 (discard): nobody listens
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(DataError, match="could not download f.bin"):
+        mnist_mod.download_file("f.bin", work / "a" / "b", [mirror], timeout=5, progress=False)
+    assert list(work.iterdir()) == []
+    with pytest.raises(DataError):
+        load_mnist(work / "root", split="test", mirrors=[mirror], timeout=5, progress=False)
+    assert list(work.iterdir()) == []
+
+
+def test_a_dripping_server_is_cut_off_by_the_deadline(server, tmp_path):
+    base, served, httpd = server
+    (served / "slow.bin").write_bytes(bytes(2000))  # 2000 bytes at 20 per second: 100 s
+    httpd.drip.add("slow.bin")
+    started = time.monotonic()
+    with pytest.raises(DataError) as info:
+        mnist_mod.download_file("slow.bin", tmp_path / "out", [base], timeout=5, deadline=0.5, progress=False)
+    took = time.monotonic() - started
+    assert took < 4, took  # every read got a byte within the 5 s timeout: only the deadline stops it
+    assert "slow.bin" in str(info.value) and "deadline" in str(info.value)
+    assert not (tmp_path / "out").exists()
 
 
 def _serve_fake_mnist(served, monkeypatch, key="mnist"):
@@ -464,7 +555,7 @@ def test_load_mnist_bad_download_explains_and_leaves_nothing(server, tmp_path, m
         load_mnist(tmp_path / "m", split="test", mirrors=[base], progress=False)
     msg = str(info.value)
     assert "checksum mismatch" in msg and "t10k-images-idx3-ubyte" in msg and str(tmp_path / "m") in msg
-    assert list((tmp_path / "m").iterdir()) == []
+    assert not (tmp_path / "m").exists()
 
 
 # ----------------------------------------------------------------------------- real data

@@ -15,6 +15,7 @@ whatever the file is called.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -22,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from microgradnet.atomic import atomic_write
 from microgradnet.errors import DataError
+from microgradnet.files import open_regular
 
 __all__ = ["read_idx", "write_idx", "IDX_TYPES"]
 
@@ -37,56 +40,51 @@ IDX_TYPES: dict[int, np.dtype] = {
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
+#: The most data bytes :func:`read_idx` accepts by default (MNIST's training images are 47 MB).
+MAX_BYTES = 1 << 32
 
 
 def _describe_codes() -> str:
     return ", ".join(f"0x{code:02X} {dt.name}" for code, dt in IDX_TYPES.items())
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, un-gzipped if it starts with the gzip magic bytes."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"IDX file not found: {path}") from None
-    except IsADirectoryError:
-        raise DataError(f"expected an IDX file but found a folder: {path}") from None
-    except OSError as exc:
-        raise DataError(f"cannot read IDX file {path}: {exc}") from exc
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        # gzip.BadGzipFile is an OSError; a cut-off stream raises EOFError.
+class _Damaged(Exception):
+    """A gzip stream that cannot be decompressed (wrapped so it reads as one DataError)."""
+
+
+def _read_up_to(stream, n: int, gz: bool) -> bytearray:
+    """At most ``n`` bytes of ``stream``: fewer only at its end. Memory grows with the bytes
+    that actually arrive, whatever ``n`` a header claimed."""
+    out = bytearray()
+    while len(out) < n:
+        try:
+            chunk = stream.read(min(_CHUNK, n - len(out)))
+        except (OSError, EOFError, zlib.error) as exc:
+            # gzip.BadGzipFile is an OSError; a cut-off stream raises EOFError.
+            if gz and (isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile))):
+                raise _Damaged(str(exc) or type(exc).__name__) from None
+            raise
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _header(path: Path, stream, gz: bool) -> tuple[tuple[int, ...], np.dtype, int]:
+    """``(shape, dtype, header length)`` from the start of ``stream``, checked."""
+    head = _read_up_to(stream, 4, gz)
+    if len(head) < 4:
         raise DataError(
-            f"{path} starts like a gzip file but cannot be decompressed ({exc}); "
-            "it is probably damaged or an incomplete download: delete it and fetch it again"
-        ) from exc
-
-
-def read_idx(path) -> np.ndarray:
-    """Read one IDX file (gzipped or raw) into a new numpy array.
-
-    Returns an array with the shape from the file's header and the native-endian dtype for
-    its type code (uint8 for 0x08, int8, int16, int32, float32, float64). Raises
-    :class:`~microgradnet.errors.DataError`, naming the file, if it is not IDX, has a
-    broken header, or holds fewer or more data bytes than its header promises.
-    """
-    path = Path(os.fspath(path))
-    data = _read_bytes(path)
-
-    if len(data) < 4:
-        raise DataError(
-            f"{path} is not an IDX file: it has only {len(data)} bytes, an IDX header needs at least 4"
+            f"{path} is not an IDX file: it has only {len(head)} bytes, an IDX header needs at least 4"
         )
-    zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
+    zero0, zero1, code, ndim = head
     if zero0 != 0 or zero1 != 0:
         hint = ""
-        if data.lstrip()[:1] == b"<":
+        if bytes(head).lstrip()[:1] == b"<":
             hint = " (it looks like an HTML page: a failed download?)"
         raise DataError(
-            f"{path} is not an IDX file: it should start with bytes 00 00, got {data[:4].hex(' ')}{hint}"
+            f"{path} is not an IDX file: it should start with bytes 00 00, got {head.hex(' ')}{hint}"
         )
     if code not in IDX_TYPES:
         raise DataError(
@@ -94,25 +92,69 @@ def read_idx(path) -> np.ndarray:
         )
     if ndim == 0:
         raise DataError(f"{path}: the IDX header says the array has 0 dimensions")
-
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    dims = _read_up_to(stream, 4 * ndim, gz)
+    if len(dims) < 4 * ndim:
         raise DataError(
             f"{path}: the IDX header declares {ndim} dimensions and so needs {header_len} bytes, "
-            f"but the file has only {len(data)}; it is truncated"
+            f"but the file has only {4 + len(dims)}; it is truncated"
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header_len])
-    dtype = IDX_TYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    got = len(data) - header_len
-    if got != expected:
-        problem = "truncated" if got < expected else "longer than its header says"
+    return struct.unpack(f">{ndim}I", dims), IDX_TYPES[code], header_len
+
+
+def read_idx(path, *, max_bytes: int = MAX_BYTES) -> np.ndarray:
+    """Read one IDX file (gzipped or raw) into a new numpy array.
+
+    Returns an array with the shape from the file's header and the native-endian dtype for
+    its type code (uint8 for 0x08, int8, int16, int32, float32, float64). Raises
+    :class:`~microgradnet.errors.DataError`, naming the file, if it is not IDX, has a
+    broken header, holds fewer or more data bytes than its header promises, or promises
+    more than ``max_bytes`` of data (4 GiB by default). Memory stays bounded by what the
+    header declares: a gzip that would inflate far beyond it is stopped one byte past it.
+    A FIFO or a device is refused unread; a file that may not be read is a PermissionError.
+    """
+    path = Path(os.fspath(path))
+    with open_regular(path, DataError, "IDX file") as raw:
+        gz = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(filename="", fileobj=raw, mode="rb") if gz else raw
+        try:
+            return _read_array(path, stream, gz, raw, max_bytes)
+        except _Damaged as exc:
+            raise DataError(
+                f"{path} starts like a gzip file but cannot be decompressed ({exc}); "
+                "it is probably damaged or an incomplete download: delete it and fetch it again"
+            ) from None
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _read_array(path: Path, stream, gz: bool, raw, max_bytes: int) -> np.ndarray:
+    shape, dtype, header_len = _header(path, stream, gz)
+    count = math.prod(shape)  # exact: Python integers do not overflow
+    expected = count * dtype.itemsize
+    promise = f"the header promises shape {tuple(shape)} of {dtype.name}, i.e. {expected:,} data bytes"
+    if count > np.iinfo(np.intp).max or expected > max_bytes:
         raise DataError(
-            f"{path}: the header promises shape {tuple(shape)} of {dtype.name}, i.e. "
-            f"{expected} data bytes, but the file has {got}; it is {problem}"
+            f"{path}: {promise}, more than the {max_bytes:,} bytes read_idx accepts "
+            "(a damaged header? pass max_bytes= to read a file this large)"
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))  # a writable native-endian copy
+    if not gz:
+        got = os.fstat(raw.fileno()).st_size - header_len  # known before reading anything
+        if got != expected:
+            problem = "truncated" if got < expected else "longer than its header says"
+            raise DataError(f"{path}: {promise}, but the file has {got:,}; it is {problem}")
+    data = _read_up_to(stream, expected + 1, gz)  # one byte more tells of trailing data
+    if len(data) != expected:
+        if len(data) < expected:
+            problem = f"the file has {len(data):,}; it is truncated"
+        else:
+            problem = "the file holds more; it is longer than its header says"
+        raise DataError(f"{path}: {promise}, but {problem}")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape)  # shares the (writable) buffer
+    if not dtype.isnative and dtype.itemsize > 1:
+        array = array.byteswap(inplace=True)
+    return array.view(dtype.newbyteorder("="))
 
 
 def write_idx(path, array, compress: bool | None = None) -> Path:
@@ -134,10 +176,15 @@ def write_idx(path, array, compress: bool | None = None) -> Path:
         raise DataError(f"cannot write {path}: a dimension of {arr.shape} does not fit in 32 bits")
     code = _CODES[native]
     header = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    payload = header + np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).tobytes()
+    values = np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).data
     if compress is None:
         compress = path.name.endswith(".gz")
-    if compress:
-        payload = gzip.compress(payload, mtime=0)
-    path.write_bytes(payload)
+    with atomic_write(path) as f:
+        if compress:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as z:
+                z.write(header)
+                z.write(values)
+        else:
+            f.write(header)
+            f.write(values)
     return path

@@ -9,10 +9,12 @@ checksum, and keep them in a cache folder (see :func:`default_cache_dir`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ __all__ = [
     "load_fashion_mnist",
     "default_cache_dir",
     "download_file",
+    "MissingFilesError",
     "MIRRORS",
     "MD5",
     "MNIST_CLASSES",
@@ -93,6 +96,7 @@ _FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 TIMEOUT = 30.0  # seconds without data before a download attempt is given up
+DEADLINE = 600.0  # seconds for a whole file: a server that drips bytes is cut off
 _CHUNK = 1 << 16
 
 
@@ -187,25 +191,56 @@ def _urlopen(url: str, timeout: float):
     return urllib.request.build_opener().open(request, timeout=timeout)
 
 
-def _fetch(url: str, dest: Path, md5: str | None, timeout: float, progress: bool) -> None:
-    """Download ``url`` to ``dest`` via a temp file in the same folder; nothing is left on
-    failure (a short read or a checksum mismatch raises inside the atomic write)."""
-    with atomic_write(dest, suffix=".part") as out, _urlopen(url, timeout) as response:
+class _TooSlow(Exception):
+    pass
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` and any missing parents; returns the ones created, deepest first."""
+    made = []
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            break
+        made.append(parent)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the download folder {folder}: {exc.strerror or exc}") from None
+    return made
+
+
+def _fetch(
+    url: str, dest: Path, md5: str | None, timeout: float, deadline: float, progress: bool, made: list
+):
+    """Download ``url`` to ``dest``. Nothing touches ``dest``'s folder before the server has
+    answered; the folder is created then (noted in ``made``) and the bytes go to a temp file
+    renamed into place only when complete and matching ``md5``. Raises on any failure,
+    including a server too slow to finish within ``deadline`` seconds."""
+    started = time.monotonic()
+    with _urlopen(url, min(timeout, deadline)) as response:
+        made += _make_folder(dest.parent)
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         digest = hashlib.md5(usedforsecurity=False)  # integrity check, not security
+        read = getattr(response, "read1", response.read)  # read1: whatever arrived, not a full chunk
         bar = _Progress(dest.name, total, progress)
-        try:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                bar.update(len(chunk))
-        finally:
-            bar.close()
-        if total is not None and bar.done != total:
-            raise http.client.IncompleteRead(b"", total - bar.done)
-        if md5 is not None and digest.hexdigest() != md5:
-            raise _ChecksumError(f"MD5 checksum mismatch: got {digest.hexdigest()}, expected {md5}")
+        with atomic_write(dest, suffix=".part") as out:
+            try:
+                while chunk := read(_CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+                    if time.monotonic() - started > deadline:
+                        raise _TooSlow(
+                            f"the server sent only {bar.done:,} bytes in {deadline:g} s (the deadline); "
+                            "try again later or another mirror"
+                        )
+            finally:
+                bar.close()
+            if total is not None and bar.done != total:
+                raise http.client.IncompleteRead(b"", total - bar.done)
+            if md5 is not None and digest.hexdigest() != md5:
+                raise _ChecksumError(f"MD5 checksum mismatch: got {digest.hexdigest()}, expected {md5}")
 
 
 def download_file(
@@ -215,38 +250,47 @@ def download_file(
     md5: str | None = None,
     timeout: float = TIMEOUT,
     progress: bool = True,
+    deadline: float = DEADLINE,
 ) -> Path:
     """Download ``filename`` into ``folder`` from the first of ``mirrors`` that delivers it intact.
 
-    Each mirror is a base URL; the file's URL is ``base + filename``. The bytes go to a temp
+    Each mirror is a base URL; the file's URL is ``base + filename``. Nothing is written,
+    and a missing ``folder`` is not created, before a server answers; the bytes go to a temp
     file in ``folder`` and are moved into place only once complete and, if ``md5`` is given,
-    matching it; on any failure (network error, checksum mismatch, Ctrl-C) the temp file is
-    removed. Raises :class:`~microgradnet.errors.DataError` listing every mirror's error if
-    none worked. Returns the path of the downloaded file.
+    matching it. On any failure (network error, a server silent for ``timeout`` seconds or
+    too slow to finish within ``deadline`` seconds, checksum mismatch, Ctrl-C) the temp file
+    is removed, and so are the folders this call created. Raises
+    :class:`~microgradnet.errors.DataError` listing every mirror's error if none worked.
+    Returns the path of the downloaded file.
     """
     folder = Path(os.fspath(folder))
     dest = folder / filename
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot create the download folder {folder}: {exc}") from exc
     errors = []
-    for base in mirrors:
-        url = base if base.endswith(filename) else base.rstrip("/") + "/" + filename
-        try:
-            _fetch(url, dest, md5, timeout, progress)
-            return dest
-        except (OSError, http.client.HTTPException, ValueError, _ChecksumError) as exc:
-            # URLError/HTTPError/timeouts are OSErrors; a cut connection is IncompleteRead.
-            if isinstance(exc, urllib.error.HTTPError):
-                reason = f"HTTP {exc.code} {exc.reason}"
-            elif isinstance(exc, urllib.error.URLError):
-                reason = str(exc.reason)
-            elif isinstance(exc, http.client.IncompleteRead):
-                reason = "the connection closed before the whole file arrived"
-            else:
-                reason = str(exc) or type(exc).__name__
-            errors.append(f"{url}: {reason}")
+    made: list[Path] = []
+    try:
+        for base in mirrors:
+            url = base if base.endswith(filename) else base.rstrip("/") + "/" + filename
+            try:
+                _fetch(url, dest, md5, timeout, deadline, progress, made)
+                made = []  # a file arrived: the folders stay
+                return dest
+            except (OSError, http.client.HTTPException, ValueError, _ChecksumError, _TooSlow) as exc:
+                # URLError/HTTPError/timeouts are OSErrors; a cut connection is IncompleteRead.
+                if isinstance(exc, urllib.error.HTTPError):
+                    reason = f"HTTP {exc.code} {exc.reason}"
+                elif isinstance(exc, urllib.error.URLError):
+                    reason = str(exc.reason)
+                elif isinstance(exc, http.client.IncompleteRead):
+                    reason = "the connection closed before the whole file arrived"
+                elif isinstance(exc, TimeoutError):
+                    reason = f"no data for {min(timeout, deadline):g} s (timed out)"
+                else:
+                    reason = str(exc) or type(exc).__name__
+                errors.append(f"{url}: {reason}")
+    finally:
+        for created in made:  # deepest first; only if still empty
+            with contextlib.suppress(OSError):
+                created.rmdir()
     if not mirrors:
         errors.append("no mirror URLs were given")
     raise DataError(f"could not download {filename} into {folder}:\n  " + "\n  ".join(errors))
@@ -263,8 +307,49 @@ def _check_split(split) -> list[str]:
     raise ValueError(f"split must be None (both), 'train' or 'test', got {split!r}")
 
 
+class MissingFilesError(DataError):
+    """A dataset's files are not where the loader looked (and could not be downloaded).
+
+    Its fields say what is missing and where it was searched, so that each caller words its
+    own advice: :meth:`advice` in Python's words (``root=``, ``download=False``), the command
+    line in its flags (``--data-dir``, ``--no-download``).
+    """
+
+    def __init__(self, title, key, missing, searched, root_given, download, failure=""):
+        self.title, self.key, self.missing = title, key, list(missing)
+        self.searched, self.root_given = list(searched), root_given
+        self.download, self.failure = download, failure
+        super().__init__(self.advice("pass root=FOLDER", "download=False"))
+
+    def advice(self, folder_option: str, no_download: str, sep: str = "\n") -> str:
+        """The message, with ``folder_option`` as the way to name a folder and ``no_download``
+        as the setting that turned downloading off; lines joined by ``sep``."""
+        target = self.searched[0]
+        where = f"{sep}  ".join(str(f) for f in self.searched)
+        how = folder_option
+        if not self.root_given:
+            how += f", or set {ENV_VAR}=DIR to use DIR/{self.key}"
+        lines = [
+            f"{self.title} files not found: {', '.join(self.missing)} (each may end in .gz).",
+            f"Searched:{sep}  {where}",
+            f"Put the files in {target} (gzipped or not), or {how}.",
+        ]
+        if not self.download:
+            lines.append(f"Downloading was off ({no_download}).")
+        if self.failure:
+            lines.append("Downloading failed: " + f"{sep}".join(self.failure.splitlines()))
+        return sep.join(lines)
+
+
 def _locate(
-    spec: _Spec, parts: list[str], root, download: bool, mirrors, timeout: float, progress: bool
+    spec: _Spec,
+    parts: list[str],
+    root,
+    download: bool,
+    mirrors,
+    timeout: float,
+    progress: bool,
+    deadline: float = DEADLINE,
 ) -> dict[str, Path]:
     """Map each needed file stem to an existing path, downloading missing ones if allowed."""
     if root is not None:
@@ -284,24 +369,13 @@ def _locate(
         try:
             for stem in missing:
                 name = stem + ".gz"
-                found[stem] = download_file(name, target, urls, MD5[spec.key].get(name), timeout, progress)
+                md5 = MD5[spec.key].get(name)
+                found[stem] = download_file(name, target, urls, md5, timeout, progress, deadline)
             return found
         except DataError as exc:
-            failure = f"\nDownloading failed: {exc}"
+            failure = str(exc)
     missing = [stem for stem, path in found.items() if path is None]
-    where = "\n  ".join(str(f) for f in folders)
-    setting = (
-        "pass root=FOLDER"
-        if root is not None
-        else (f"pass root=FOLDER, or set {ENV_VAR}=DIR to use DIR/{spec.key}")
-    )
-    raise DataError(
-        f"{spec.title} files not found: {', '.join(missing)} (each may end in .gz).\n"
-        f"Searched:\n  {where}\n"
-        f"Put the files in {target} (gzipped or not), or {setting}."
-        + ("" if download else "\nDownloading was off (download=False).")
-        + failure
-    )
+    raise MissingFilesError(spec.title, spec.key, missing, folders, root is not None, download, failure)
 
 
 def _load_part(spec: _Spec, part: str, images_path: Path, labels_path: Path) -> Dataset:
@@ -322,7 +396,12 @@ def _load_part(spec: _Spec, part: str, images_path: Path, labels_path: Path) -> 
             f"{spec.title} {part} files disagree: {images_path} has {len(images)} images but "
             f"{labels_path} has {len(labels)} labels"
         )
-    if len(labels) and labels.max() >= len(spec.classes):
+    if len(images) == 0:
+        raise DataError(
+            f"{images_path}: holds 0 images (its header says so): a damaged or placeholder file; "
+            "delete it and fetch it again"
+        )
+    if labels.max() >= len(spec.classes):
         raise DataError(f"{labels_path}: label {int(labels.max())} is outside 0..{len(spec.classes) - 1}")
     x = images.reshape(len(images), -1).astype(np.float32)
     x /= np.float32(255.0)
@@ -331,9 +410,9 @@ def _load_part(spec: _Spec, part: str, images_path: Path, labels_path: Path) -> 
     )
 
 
-def _load(spec: _Spec, root, download: bool, split, mirrors, timeout: float, progress: bool):
+def _load(spec: _Spec, root, download: bool, split, mirrors, timeout: float, progress: bool, deadline):
     parts = _check_split(split)
-    paths = _locate(spec, parts, root, download, mirrors, timeout, progress)
+    paths = _locate(spec, parts, root, download, mirrors, timeout, progress, deadline)
     sets = [_load_part(spec, part, paths[_FILES[part][0]], paths[_FILES[part][1]]) for part in parts]
     return sets[0] if split is not None else tuple(sets)
 
@@ -346,6 +425,7 @@ def load_mnist(
     mirrors: list[str] | None = None,
     timeout: float = TIMEOUT,
     progress: bool = True,
+    deadline: float = DEADLINE,
 ):
     """Load MNIST handwritten digits: ``train, test = load_mnist()`` (60,000 and 10,000 samples).
 
@@ -356,9 +436,13 @@ def load_mnist(
 
     Files are looked for (``name`` or ``name.gz``) in ``root`` if given, else in
     ``default_cache_dir()/mnist``. Missing ones are downloaded there when ``download`` is
-    true, from ``mirrors`` (default: ``MIRRORS["mnist"]``) and checked against their MD5.
+    true, from ``mirrors`` (default: ``MIRRORS["mnist"]``) and checked against their MD5;
+    a server silent for ``timeout`` seconds, or too slow to deliver a file within
+    ``deadline`` seconds, is given up. A missing folder is created only when a file arrives.
+    Files not found raise :class:`MissingFilesError` (a ``DataError``) saying where they were
+    looked for.
     """
-    return _load(_MNIST, root, download, split, mirrors, timeout, progress)
+    return _load(_MNIST, root, download, split, mirrors, timeout, progress, deadline)
 
 
 def load_fashion_mnist(
@@ -369,6 +453,7 @@ def load_fashion_mnist(
     mirrors: list[str] | None = None,
     timeout: float = TIMEOUT,
     progress: bool = True,
+    deadline: float = DEADLINE,
 ):
     """Load Fashion-MNIST clothing images: ``train, test = load_fashion_mnist()`` (60,000 / 10,000).
 
@@ -380,4 +465,4 @@ def load_fashion_mnist(
     and then ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``
     package). Missing ones are downloaded into the first folder when ``download`` is true.
     """
-    return _load(_FASHION, root, download, split, mirrors, timeout, progress)
+    return _load(_FASHION, root, download, split, mirrors, timeout, progress, deadline)
