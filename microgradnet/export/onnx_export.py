@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
+from ..serialize import describe_nonfinite
 from .torch_bridge import ExportError
 
 INSTALL_ONNX = 'pip install "microgradnet[onnx]"'
@@ -82,7 +83,7 @@ def to_onnx(
 
     Every engine op a model can use has a mapping (see the module docstring); an op without
     one — a cost such as ``squared_error``, or ``getitem`` with an array or ``None`` — is an
-    :class:`ExportError` naming it.
+    :class:`ExportError` naming it, and so is a weight holding NaN or infinite values.
     """
     onnx = _onnx()
     from ..nn import Module
@@ -201,6 +202,12 @@ class _GraphBuilder:
                 kind = "param" if t.requires_grad else "const"
                 base = f"{kind}_{self.count[kind]}"
                 self.count[kind] += 1
+            problem = describe_nonfinite(base, t.data)
+            if problem:
+                raise ExportError(
+                    f"to_onnx: {problem}: the exported model would compute NaN; "
+                    "train it again with a smaller learning rate"
+                )
             self.values[key] = self.const(t.data, base)
             self.batch[key] = None
             self.keep.append(t)

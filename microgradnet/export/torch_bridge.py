@@ -17,14 +17,16 @@ any model. Dtypes are kept: float32 stays float32, float64 stays float64.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..atomic import write_bytes
 from ..errors import MicrogradnetError, ModelFileError
+from ..serialize import describe_nonfinite
 
 INSTALL_TORCH = 'pip install "microgradnet[torch]"'
 CHECKPOINT_FORMAT = "microgradnet-torch-1"
@@ -156,7 +158,8 @@ def to_torch(model):
     has an activation); see :func:`name_map`. ``layers.i.weight`` has shape (in, out) and
     torch's ``k.weight`` (out, in): the matrix is transposed explicitly. The dtype (float32 or
     float64) is kept, the values are copied exactly, and the module is in training mode with
-    gradients on, ready for a ``torch.optim`` optimizer.
+    gradients on, ready for a ``torch.optim`` optimizer. NaN or infinite weights (a training
+    run that diverged) are an :class:`ExportError` naming the parameter.
     """
     torch = _torch()
     plan = _plan_of_model(model)
@@ -166,6 +169,13 @@ def to_torch(model):
         raise ExportError(
             f"to_torch: the parameters must all be float32 or all float64, found {sorted(dtypes)}"
         )
+    for name, p in params.items():
+        problem = describe_nonfinite(name, p.data)
+        if problem:
+            raise ExportError(
+                f"to_torch: {problem}: the exported network would compute NaN; "
+                "train it again with a smaller learning rate"
+            )
     seq = _build(torch, plan, dtypes.pop())
     state = OrderedDict()
     for ours, theirs in _names(plan).items():
@@ -374,7 +384,7 @@ def save_torch(model, path) -> Path:
 
     ``state_dict`` is :func:`to_torch`'s (torch names and layout), ``config`` the MLP's
     ``config()`` plus ``format`` and ``name_map``. Written atomically (temporary file, then
-    rename). Read it back with :func:`load_torch`, or in plain PyTorch with
+    rename); a model with NaN or infinite weights is refused (:func:`to_torch`). Read it back with :func:`load_torch`, or in plain PyTorch with
     ``torch.load(path)`` (see ``docs/outgrowing.md``).
     """
     torch = _torch()
@@ -385,9 +395,9 @@ def save_torch(model, path) -> Path:
         raise ModelFileError(f"save_torch: the folder {path.parent} does not exist")
     seq = to_torch(model)
     config = dict(model.config(), format=CHECKPOINT_FORMAT, name_map=name_map(model))
-    with atomic_write(path) as f:
-        torch.save({"state_dict": seq.state_dict(), "config": config}, f)
-    return path
+    buffer = io.BytesIO()  # torch turns a failed write (a full disk) into a RuntimeError
+    torch.save({"state_dict": seq.state_dict(), "config": config}, buffer)
+    return write_bytes(path, buffer.getbuffer())
 
 
 def load_torch(path):
