@@ -219,3 +219,15 @@ def test_missing_onnx_is_a_clear_import_error(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r'pip install "microgradnet\[onnx\]"'):
         to_onnx(mg.nn.MLP([3, 2]), tmp_path / "m.onnx", np.ones((1, 3), np.float32))
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.inf])
+def test_non_finite_weights_are_not_exported(onnx, tmp_path, bad):
+    model = mg.nn.MLP([4, 3, 2], seed=0)
+    model.layers[1].weight.data[0, 1] = bad
+    with pytest.raises(ExportError, match=r"to_onnx: layers.1.weight holds 1 (NaN|infinite) value"):
+        to_onnx(model, tmp_path / "m.onnx", np.zeros((1, 4), np.float32))
+    w = mg.Tensor(np.array([1.0, np.nan]), name="w")
+    with pytest.raises(ExportError, match="to_onnx: w holds 1 NaN value"):
+        to_onnx(lambda x: x * w, tmp_path / "f.onnx", np.zeros((3, 2)))
+    assert list(tmp_path.iterdir()) == []

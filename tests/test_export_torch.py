@@ -325,3 +325,36 @@ def test_missing_torch_is_a_clear_import_error(monkeypatch, call):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r'pip install "microgradnet\[torch\]"'):
         call()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_not_exported(torch, tmp_path, bad):
+    model = mg.nn.MLP([4, 3, 2], seed=0)
+    model.layers[0].bias.data[2] = bad
+    with pytest.raises(ExportError, match=r"layers.0.bias holds 1 (NaN|infinite) value \(of 3\)"):
+        to_torch(model)
+    with pytest.raises(ExportError, match="layers.0.bias"):
+        save_torch(model, tmp_path / "m.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_checkpoint_write_is_an_os_error_naming_the_file(torch, tmp_path):
+    """torch.save writing to a full disk raises torch's RuntimeError ("unexpected pos");
+    save_torch must give the OSError instead. RLIMIT_FSIZE fails the write for real."""
+    import subprocess
+
+    code = (
+        "import resource, signal, sys\n"
+        "import microgradnet as mg\n"
+        "from microgradnet.export import save_torch\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n"
+        "    save_torch(mg.nn.MLP([64, 100, 10], seed=0), sys.argv[1])\n"
+        "except OSError as e:\n"
+        "    print(type(e).__name__, e.errno, e.filename)\n"
+    )
+    target = tmp_path / "m.pt"
+    proc = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True)
+    assert proc.stdout.split() == ["OSError", "27", str(target)], proc.stdout + proc.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []
