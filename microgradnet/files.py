@@ -32,24 +32,25 @@ def open_regular(path, error=ValueError, what: str = "file"):
     an open binary file (a context manager).
     """
     path = Path(os.fspath(path))
+    a_what = f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except IsADirectoryError:
-        raise error(f"{path}: is a folder, not a {what}") from None
+        raise error(f"{path}: is a folder, not {a_what}") from None
     except PermissionError as exc:
         raise PermissionError(exc.errno, f"{exc.strerror} (cannot read this {what})", str(path)) from None
     except OSError as exc:  # ENXIO: a socket, or a FIFO without a writer; ELOOP, ENAMETOOLONG ...
         if exc.errno == errno.ENXIO:
-            raise error(f"{path}: is not a regular file, not a {what}") from None
+            raise error(f"{path}: is not a regular file, so not {a_what}") from None
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise error(f"{path}: is {kind}, not a {what}")
+            kind = next((name for test, name in _KINDS if test(mode)), "something other than a regular file")
+            raise error(f"{path}: is {kind}, not {a_what}")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

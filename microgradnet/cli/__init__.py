@@ -51,11 +51,20 @@ def main(argv=None) -> int:
         )
         return 1
     except (MicrogradnetError, ValueError, TypeError, OSError, ImportError) as e:
-        msg = " ".join(line.strip() for line in (str(e) or type(e).__name__).splitlines() if line.strip())
-        if isinstance(e, OSError) and e.filename and str(e.filename) not in msg:
-            msg = f"{e.filename}: {msg}"
-        print(f"microgradnet {args.command}: error: {msg}", file=sys.stderr)
+        print(f"microgradnet {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 1
+
+
+def one_line(e: BaseException) -> str:
+    """The error as one line: ``FILE: No space left on device`` for an OS error (without
+    Python's ``[Errno 28]``), the message with its lines joined for any other."""
+    if isinstance(e, OSError) and e.strerror and not isinstance(e, MicrogradnetError):
+        text = f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+    else:
+        text = str(e) or type(e).__name__
+        if isinstance(e, OSError) and e.filename and str(e.filename) not in text:
+            text = f"{e.filename}: {text}"
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover

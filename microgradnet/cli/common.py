@@ -61,11 +61,11 @@ def layer_sizes(text: str) -> list[int]:
 SPLIT_TO_TRAIN = "use only the dataset's test set: train on its first N images, test on the rest"
 SPLIT_TO_TEST = (
     "use only the dataset's test set, split as 'train --split-test-set N' splits it: "
-    "the test images are those after the first N"
+    "the test images are those after the first N (default: the N the model was trained with)"
 )
 
 
-GUESSED = "guessed from the model's input size: 64 is digits, 784 is mnist"
+GUESSED = "the one the model file remembers; for older files, guessed from the input size: 64 is digits, 784 is mnist"
 
 
 def add_data_flags(
@@ -92,9 +92,12 @@ def add_data_flags(
     )
 
 
-def load_data(args):
-    """``(train, test)`` Datasets for the data flags."""
+def load_data(args, need_train: bool = True):
+    """``(train, test)`` Datasets for the data flags. With ``need_train=False`` (evaluate,
+    predict, show) only the test files are read and ``train`` is None, so a machine with
+    just the 10,000 MNIST test digits can run those commands."""
     from .. import datasets
+    from ..datasets.mnist import MissingFilesError
 
     name = args.dataset
     if name == "digits":
@@ -106,15 +109,21 @@ def load_data(args):
         return train, test
     loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
     kw = {"root": args.data_dir, "download": not args.no_download}
-    if args.split_test_set:
-        test_set = loader(split="test", **kw)
-        if args.split_test_set >= len(test_set):
-            raise UsageError(
-                f"--split-test-set {args.split_test_set} leaves nothing to test on: the test set "
-                f"has {len(test_set)} images"
-            )
-        return test_set.split(args.split_test_set)
-    return loader(**kw)
+    try:
+        if args.split_test_set:
+            test_set = loader(split="test", **kw)
+            if args.split_test_set >= len(test_set):
+                raise UsageError(
+                    f"--split-test-set {args.split_test_set} leaves nothing to test on: the test set "
+                    f"has {len(test_set)} images"
+                )
+            train, test = test_set.split(args.split_test_set)
+            return (train if need_train else None), test
+        if not need_train:
+            return None, loader(split="test", **kw)
+        return loader(**kw)
+    except MissingFilesError as e:  # the same facts, in the command line's words
+        raise UsageError(e.advice("pass --data-dir DIR", "--no-download", sep=" ")) from None
 
 
 def guess_dataset(model) -> str | None:
@@ -123,11 +132,37 @@ def guess_dataset(model) -> str | None:
     return {64: "digits", 784: "mnist"}.get(model.sizes[0])
 
 
-def load_model(path):
-    """A saved model; a clear error if the file is missing or not a model."""
-    from ..serialize import load
+def remembered_data(args, model) -> None:
+    """Fill the data flags the user left out from what the model file remembers (the dataset
+    and the ``--split-test-set`` it was trained with), else from its input size."""
+    trained_on = getattr(model, "trained_on", None) or {}
+    if args.dataset is None:
+        args.dataset = trained_on.get("dataset") if trained_on.get("dataset") in DATASETS else None
+        args.dataset = args.dataset or guess_dataset(model)
+    if args.split_test_set is None and trained_on.get("dataset") == args.dataset:
+        split = trained_on.get("split_test_set")
+        if isinstance(split, int) and not isinstance(split, bool) and split > 0:
+            args.split_test_set = split
 
-    return load(Path(path))
+
+def trained_on(args) -> dict:
+    """What a model trained with these data flags records about its data (see ``mg.save``)."""
+    record = {"dataset": args.dataset}
+    if args.split_test_set:
+        record["split_test_set"] = args.split_test_set
+    return record
+
+
+def load_model(path):
+    """A saved model; a clear error if the file is missing, not a model or diverged."""
+    from ..serialize import NonFiniteWeightsError, load
+
+    try:
+        return load(Path(path))
+    except NonFiniteWeightsError as e:
+        raise UsageError(
+            f"{e.reason}: the training that wrote it diverged; train it again with a smaller --lr"
+        ) from None
 
 
 def check_fits(model, data, what="data") -> None:

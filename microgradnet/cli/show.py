@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..files import open_regular
 from .common import (
     GUESSED,
     SPLIT_TO_TEST,
@@ -16,6 +17,7 @@ from .common import (
     load_model,
     non_negative_int,
     positive_int,
+    remembered_data,
 )
 
 WHAT = {
@@ -92,17 +94,17 @@ def run_show(args) -> int:
         history = _read_history(args.model)
     else:
         model = load_model(args.model)
+        remembered_data(args, model)
     if page:
         return _draw(model, args, out)
     if args.what == "cost":
         fig = pictures.cost_curve(history)
     else:
-        args.dataset = args.dataset or guess_dataset(model)
         test = None
         if args.what in ("network", "nudges", "digits"):
             if args.dataset is None:
                 raise UsageError(f"the model takes {model.sizes[0]} inputs: say which --dataset it reads")
-            _, test = load_data(args)
+            _, test = load_data(args, need_train=False)
             check_fits(model, test, f"{args.dataset} test set")
             if args.index is not None and args.index >= len(test):
                 raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
@@ -191,12 +193,19 @@ def _nudges(model, test, args, classes):
     return pictures.show_nudges(model, test.x[index], int(test.y[index]), loss=loss, classes=classes)
 
 
+MAX_HISTORY_BYTES = 1 << 26  # 64 MiB: a history of millions of steps
+
+
 def _read_history(path) -> dict:
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"no such history file {path} (write one with 'microgradnet train --history PATH')")
+    with open_regular(path, UsageError, "training history (JSON)") as f:
+        text = f.read(MAX_HISTORY_BYTES + 1)
+    if len(text) > MAX_HISTORY_BYTES:
+        raise UsageError(f"{path} is not a training history: it is larger than {MAX_HISTORY_BYTES:,} bytes")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(text.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{path} is not a training history (JSON): {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("cost"), list):

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import MicrogradnetError
+from ..files import open_regular
+from ..serialize import save
+from . import one_line
 from .common import (
     SPLIT_TO_TEST,
     UsageError,
     add_data_flags,
     check_fits,
-    guess_dataset,
     layer_sizes,
     load_data,
     load_model,
     non_negative_int,
     positive_float,
     positive_int,
+    remembered_data,
+    trained_on,
 )
 
 DEFAULT_LR = {
@@ -115,33 +122,111 @@ def _loss_of(model, flag) -> str:
 
 
 def run_train(args) -> int:
-    for flag, value in (("--out", args.out), ("--watch", args.watch), ("--history", args.history)):
-        if value and not Path(value).resolve().parent.is_dir():
-            raise UsageError(f"{flag}: the folder {Path(value).parent} does not exist")
-    if args.watch and Path(args.watch).suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--watch: the page must be an .html file, got {Path(args.watch).name}")
+    if not 0 <= args.momentum < 1:
+        raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
+    # Every output is checked before training: minutes of work must not end in "no such folder".
+    outputs = {
+        "--out": check_output(args.out, "--out", suffix=".npz") if args.out else None,
+        "--history": check_output(args.history, "--history") if args.history else None,
+        "--watch": check_output(args.watch, "--watch") if args.watch else None,
+    }
+    if outputs["--watch"] and outputs["--watch"].suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--watch: the page must be an .html file, got {outputs['--watch'].name}")
+    given = [(flag, path.resolve()) for flag, path in outputs.items() if path]
+    for i, (flag, path) in enumerate(given):
+        for other, other_path in given[i + 1 :]:
+            if path == other_path:
+                raise UsageError(f"{flag} and {other} both name {path}: give them different files")
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     model, history, sizes = train_network(args, say)
-    if args.out:
-        from .. import save
-
-        path = save(model, args.out)
-        print(f"saved the model to {path}")
-    if args.history:
-        _write_json(args.history, dict(history.as_dict(), sizes=sizes, dataset=args.dataset))
-    if args.watch:
+    failed = []
+    if outputs["--out"]:
+        failed += _write_or_rescue(lambda path: save(model, path), outputs["--out"], "the trained model")
+    if outputs["--history"]:
+        record = dict(history.as_dict(), sizes=sizes, dataset=args.dataset)
+        failed += _write_or_rescue(
+            lambda path: _write_json(path, record), outputs["--history"], "the history"
+        )
+    if outputs["--watch"]:
         from ..viz.learning import learning_page
 
         title = f"Watch a {'-'.join(map(str, sizes))} network learn {history.test_data.name}"
-        page = learning_page(history, args.watch, title=title)
-        print(f"wrote {page}: {len(history.snapshots)} snapshots of the training run; open it in a browser")
+        failed += _write_or_rescue(
+            lambda path: learning_page(history, path, title=title),
+            outputs["--watch"],
+            f"the page of {len(history.snapshots)} snapshots of the training run",
+        )
+    if failed:
+        print(f"microgradnet train: error: {'; '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def check_output(path, flag: str, suffix: str | None = None) -> Path:
+    """The file ``flag`` names, checked before any work: not a folder, in a folder that
+    exists and may be written. ``suffix`` is added when missing, as ``save`` does."""
+    path = Path(path)
+    if suffix and path.suffix != suffix:
+        path = path.with_name(path.name + suffix)
+    if path.is_dir():
+        raise UsageError(f"{flag}: {path} is a folder; give a file name")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag}: the folder {path.parent} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: cannot write in the folder {folder} (permission denied)")
+    return path
+
+
+def _write_or_rescue(write, path: Path, what: str) -> list[str]:
+    """``write(path)``; if that fails, ``write`` to a fallback file instead, so that minutes
+    of training are not lost to a full disk. Returns the failures to report (empty if none)."""
+    try:
+        path = write(path)
+        print(f"saved {what} to {path}")
+        return []
+    except (OSError, MicrogradnetError) as e:
+        problem = f"could not write {what} to {path}: {_reason(e)}"
+    rescue = Path(tempfile.gettempdir()) / f"microgradnet-{os.getpid()}-{path.name}"
+    try:
+        rescue = write(rescue)
+    except (OSError, MicrogradnetError) as e:
+        return [f"{problem}; nor to {rescue}: {_reason(e)}; {what} is lost"]
+    return [f"{problem}; saved it to {rescue} instead"]
+
+
+def _reason(e: Exception) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else one_line(e)
+
+
+def learning_rate_hint(history, result, model, test, lr) -> str | None:
+    """One line about the learning rate when the cost rose instead of falling, or when the
+    sigmoid outputs got stuck at 0 or 1 (cost ≈ 1.0, accuracy near chance); else None."""
+    first, last = history.step_cost[0], history.cost[-1]
+    smaller = f"try a smaller --lr, e.g. --lr {lr / 10:g}"
+    if last > 2 * first:
+        return f"the cost rose from {first:.4g} to {last:.4g} instead of falling: {smaller}"
+    chance = 1 / max(test.num_classes, 1)
+    if model.output_activation_name != "sigmoid" or result.accuracy > 2 * chance:
+        return None
+    from ..tensor import no_grad
+
+    with no_grad():
+        a = model(test.x[:1000].astype(model.dtype)).data
+    stuck = float(np.mean(np.minimum(a, 1 - a) < 1e-3))
+    if stuck < 0.9:
+        return None
+    return (
+        f"the cost is stuck at {result.cost:.4f} and the accuracy near chance: {stuck:.0%} of the "
+        f"sigmoid outputs are pinned at 0 or 1, where their slope is almost 0, so learning stops; {smaller}"
+    )
 
 
 def train_network(args, say):
     """Train the network the ``train`` flags in ``args`` describe, reporting through
     ``say`` and printing the final test accuracy: ``(model, history, sizes)``."""
     from .. import fit, nn, optim
+    from ..errors import NumericalError
     from ..training import evaluate
 
     if not 0 <= args.momentum < 1:
@@ -165,6 +250,7 @@ def train_network(args, say):
     model = nn.MLP(
         sizes, activation=args.activation, output_activation=out_act, dtype=args.dtype, seed=args.seed
     )
+    model.trained_on = trained_on(args)
     opt = (
         optim.SGD(model.parameters(), lr=lr, momentum=args.momentum)
         if args.optimizer == "sgd"
@@ -184,57 +270,81 @@ def train_network(args, say):
         )
 
     t0 = time.perf_counter()
-    history = fit(
-        model,
-        train,
-        epochs=epochs,
-        batch_size=args.batch_size,
-        loss=loss,
-        optimizer=opt,
-        test=test,
-        seed=args.seed,
-        progress=not args.quiet,
-        callback=report,
-        snapshots=args.snapshots if args.watch else 0,
-    )
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is explained below
+            history = fit(
+                model,
+                train,
+                epochs=epochs,
+                batch_size=args.batch_size,
+                loss=loss,
+                optimizer=opt,
+                test=test,
+                seed=args.seed,
+                progress=not args.quiet,
+                callback=report,
+                snapshots=args.snapshots if getattr(args, "watch", None) else 0,
+            )
+    except NumericalError as e:
+        raise UsageError(
+            f"training diverged, nothing was saved: {e}. Try a smaller --lr, e.g. --lr {lr / 10:g}"
+        ) from None
     seconds = time.perf_counter() - t0
     result = evaluate(model, test, loss)
+    if epochs == 0:
+        print(
+            f"--epochs 0: nothing was trained; the network keeps its random initial weights "
+            f"(test accuracy {result.accuracy:.2%}, cost {result.cost:.4f})"
+        )
+        return model, history, sizes
     print(
         f"test accuracy {result.accuracy:.2%} ({round(result.accuracy * result.n)}/{result.n}), "
         f"cost {result.cost:.4f}, trained in {seconds:.1f} s"
     )
+    hint = learning_rate_hint(history, result, model, test, lr)
+    if hint:
+        print(f"hint: {hint}")
     return model, history, sizes
 
 
-def _write_json(path, obj) -> None:
+def _write_json(path, obj) -> Path:
     from ..atomic import atomic_write
 
     with atomic_write(path, "w", encoding="utf-8") as f:
         json.dump(obj, f)
+    return Path(path)
 
 
 def run_evaluate(args) -> int:
     from ..training import evaluate
 
     model = load_model(args.model)
-    args.dataset = args.dataset or guess_dataset(model) or "digits"
-    _, test = load_data(args)
+    remembered_data(args, model)
+    args.dataset = args.dataset or "digits"
+    _, test = load_data(args, need_train=False)
     check_fits(model, test, f"{args.dataset} test set")
     result = evaluate(model, test, "mse" if _loss_of(model, args.loss) == "mse" else "cross_entropy")
     print(f"{args.model}: {test.name}: {result}")
     return 0
 
 
+MAX_IMAGE_VALUES = 4096 * 4096
+
+
 def read_image(path, shape) -> np.ndarray:
     """An image file as a float array of ``shape`` in [0, 1], light digit on dark (as in MNIST)."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"--image: no such file {path}")
+    open_regular(path, UsageError, "image file").close()  # refuses a folder, a FIFO, a device
     if path.suffix.lower() == ".npy":
-        try:
-            img = np.load(path, allow_pickle=False).astype(np.float64)
-        except ValueError as e:
-            raise UsageError(f"--image: {path} is not a numeric .npy array: {e}") from None
+        try:  # mapped, not read: a header that promises more than the file holds is an error
+            img = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, EOFError, OSError):
+            raise UsageError(f"--image: {path} is not a .npy array of numbers") from None
+        if img.dtype.kind not in "biuf" or img.size > MAX_IMAGE_VALUES:
+            raise UsageError(
+                f"--image: {path} holds {img.size:,} values of {img.dtype}, not a grey image of numbers"
+            )
+        img = np.asarray(img, dtype=np.float64)
         if img.size == int(np.prod(shape)):
             img = img.reshape(shape)
     else:
@@ -278,7 +388,8 @@ def run_predict(args) -> int:
     from ..tensor import no_grad
 
     model = load_model(args.model)
-    args.dataset = args.dataset or guess_dataset(model) or "digits"
+    remembered_data(args, model)
+    args.dataset = args.dataset or "digits"
     if args.image:
         side = int(round(model.sizes[0] ** 0.5))
         if side * side != model.sizes[0]:
@@ -288,7 +399,7 @@ def run_predict(args) -> int:
         classes = [str(i) for i in range(model.sizes[-1])]
         what = args.image
     else:
-        _, test = load_data(args)
+        _, test = load_data(args, need_train=False)
         check_fits(model, test, f"{args.dataset} test set")
         if args.index >= len(test):
             raise UsageError(f"--index {args.index} is past the end of the test set ({len(test)} images)")
