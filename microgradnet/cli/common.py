@@ -65,7 +65,7 @@ SPLIT_TO_TEST = (
 )
 
 
-GUESSED = "the one the model file remembers; for older files, guessed from the input size: 64 is digits, 784 is mnist"
+GUESSED = "the one the model file remembers; for older files, guessed from the model's input size: 64 is digits, 784 is mnist"
 
 
 def add_data_flags(
