@@ -5,13 +5,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import require_program
+from conftest import require_renderer
 
 from microgradnet.cli import main
 
 
 def test_graph_writes_svg_with_the_layers(tmp_path, capsys):
-    require_program("dot")
+    require_renderer()
     out = tmp_path / "g.svg"
     assert main(["graph", "--batch-size", "2", "--values", "--grads", "--out", str(out)]) == 0
     assert str(out) in capsys.readouterr().out
@@ -38,7 +38,7 @@ def test_graph_from_a_model_file(tmp_path):
 
 
 def test_explain_toy_is_the_default(tmp_path, capsys):
-    require_program("dot")
+    require_renderer()
     out = tmp_path / "b.html"
     assert main(["explain", "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import require_program
+from conftest import require_renderer
 
 import microgradnet as mg
 from microgradnet.viz.stepper import backprop_page, json_for_html, page_data, sanitize_svg, toy_network
@@ -73,7 +73,7 @@ def test_mlp_page_data_has_shapes_and_summaries():
 
 
 def test_page_is_self_contained_and_safe(tmp_path):
-    require_program("dot")
+    require_renderer()
     cost, p = toy_network()
     p["w1"].name = EVIL
     path = backprop_page(cost, tmp_path / "page.html", params={EVIL: p["w1"]}, title="<b>t</b>")
@@ -119,7 +119,7 @@ def test_released_graph_gives_the_advice():
 
 
 def test_retained_graph_is_fine_and_grads_untouched(tmp_path):
-    require_program("dot")
+    require_renderer()
     cost, p = toy_network()
     cost.backward(retain_graph=True)
     before = {k: float(v.grad) for k, v in p.items()}

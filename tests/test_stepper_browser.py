@@ -3,7 +3,7 @@ against the engine's own backward pass; no console error, no network, nothing in
 
 import numpy as np
 import pytest
-from conftest import require, require_program
+from conftest import require, require_renderer
 
 import microgradnet as mg
 from microgradnet.viz.graph import graph_nodes
@@ -29,7 +29,7 @@ def small_mlp():
 @pytest.fixture(scope="module")
 def browser():
     require("playwright")
-    require_program("dot")
+    require_renderer()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -151,5 +151,61 @@ def test_step_through_by_clicks_and_by_keys(browser, build, tmp_path):
         assert seen["errors"] == []
         assert seen["dialogs"] == []
         assert seen["requests"] and all(u.startswith(("file:", "data:")) for u in seen["requests"])
+    finally:
+        page.close()
+
+
+SHOWN_TEXT_JS = """() => {
+  const texts = Array.from(document.querySelectorAll('#mg-graph svg text'));
+  const px = texts.map((t) => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a);
+  const box = document.querySelector('#mg-graph').getBoundingClientRect();
+  const svg = document.querySelector('#mg-graph svg').getBoundingClientRect();
+  return {min: Math.min(...px), count: texts.length, svg: svg.width, box: box.width,
+          zoomed: document.querySelector('#mg-graph').classList.contains('zoomed')};
+}"""
+
+
+def mnist_step():
+    model = mg.nn.MLP([784, 16, 16, 10], seed=0)
+    x = np.random.default_rng(0).random((10, 784)).astype(np.float32)
+    return mg.squared_error(model(x), np.arange(10)), model
+
+
+@pytest.mark.parametrize("width", [1300, 950])
+def test_the_3b1b_graph_fits_the_page_and_its_text_reads(browser, tmp_path, width):
+    cost, model = mnist_step()
+    path = backprop_page(cost, tmp_path / "page.html", model=model)
+    page = browser.new_page(viewport={"width": width, "height": 850})
+    try:
+        page.goto(path.as_uri())
+        shown = page.evaluate(SHOWN_TEXT_JS)
+        assert shown["count"] > 40 and not shown["zoomed"]
+        assert shown["svg"] <= shown["box"]  # no sideways scrolling
+        assert shown["min"] >= 8, shown
+    finally:
+        page.close()
+
+
+def test_inline_stepper_works_inside_its_frame(browser, tmp_path):
+    """What a notebook shows: the page in an iframe's srcdoc, in a 950 px wide output."""
+    cost, model = mnist_step()
+    data = page_data(cost, model=model)
+    host = tmp_path / "notebook.html"
+    frame = mg.viz.stepper(cost, model=model)._repr_html_()
+    host.write_text(f'<!DOCTYPE html><body style="margin:0;width:950px">{frame}</body>', encoding="utf-8")
+    page, seen = open_page(browser, host)
+    try:
+        inner = page.frame_locator("iframe")
+        inner.locator("#mg-next").click()
+        inner.locator("#mg-next").click()
+        frame_page = page.frames[1]
+        st = frame_page.evaluate(STATE_JS)
+        assert st["phase"] == "forward" and st["current"] == [data["forward"][1]["op"]]
+        frame_page.press("body", "End")
+        assert frame_page.evaluate(STATE_JS)["phase"] == "end"
+        shown = frame_page.evaluate(SHOWN_TEXT_JS)
+        assert shown["min"] >= 8 and not shown["zoomed"] and shown["svg"] <= shown["box"]
+        assert seen["errors"] == [] and seen["dialogs"] == []
+        assert all(u.startswith(("file:", "data:", "about:")) for u in seen["requests"])
     finally:
         page.close()

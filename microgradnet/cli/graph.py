@@ -25,6 +25,14 @@ def add_parser(sub) -> None:
     p.add_argument("--values", action="store_true", help="show each tensor's values")
     p.add_argument("--grads", action="store_true", help="show each tensor's gradient ∂C/∂tensor")
     p.add_argument("--no-cluster", action="store_true", help="do not frame each layer's ops")
+    p.add_argument("--compact", action="store_true", help="draw each layer as one box (its ops listed)")
+    p.add_argument(
+        "--rankdir",
+        choices=("TB", "LR", "BT", "RL"),
+        default="TB",
+        help="TB: the layers stacked top to bottom, each one row (default); LR: one long line",
+    )
+    _renderer_flag(p)
     p.add_argument(
         "--out",
         default="graph.svg",
@@ -57,7 +65,20 @@ def add_parser(sub) -> None:
     e.add_argument("--batch-size", type=positive_int, default=2, help="images in the step (default 2)")
     e.add_argument("--title", help="the page's title")
     e.add_argument("--out", default="backprop.html", metavar="PATH", help="the page (default backprop.html)")
+    _renderer_flag(e)
     e.set_defaults(func=run_explain)
+
+
+def _renderer_flag(p) -> None:
+    from ..viz.render import RENDERER_ENV, RENDERERS
+
+    p.add_argument(
+        "--renderer",
+        choices=RENDERERS,
+        default=None,
+        help="the program that lays out the graph: Graphviz's dot, the pip-installed graphviz-pure, "
+        f"or auto (dot if installed, else graphviz-pure; default: ${RENDERER_ENV} or auto)",
+    )
 
 
 def _model_flags(p) -> None:
@@ -126,7 +147,14 @@ def run_graph(args) -> int:
     out = _check_out(args.out, GRAPH_SUFFIXES)
     cost, model = training_step(args)
     dot = draw_graph(
-        cost, model=model, show_values=args.values, show_grads=args.grads, cluster=not args.no_cluster
+        cost,
+        model=model,
+        show_values=args.values,
+        show_grads=args.grads,
+        cluster=not args.no_cluster,
+        compact=args.compact,
+        rankdir=args.rankdir,
+        renderer=args.renderer,
     )
     path = render_graph(dot, out)
     print(f"wrote the computation graph to {path}")
@@ -139,9 +167,9 @@ def run_explain(args) -> int:
     out = _check_out(args.out, (".html", ".htm"))
     if args.model or args.layers:
         cost, model = training_step(args)
-        path = backprop_page(cost, out, model=model, title=args.title)
+        path = backprop_page(cost, out, model=model, title=args.title, renderer=args.renderer)
     else:
         cost, params = toy_network()
-        path = backprop_page(cost, out, params=params, title=args.title)
+        path = backprop_page(cost, out, params=params, title=args.title, renderer=args.renderer)
     print(f"wrote the backprop stepper to {path}: open it in a browser (no network needed)")
     return 0

@@ -1,6 +1,8 @@
 """Pictures: the computation graph, the backprop stepper, the chain rule, the videos' figures,
 and the pages that let a learner poke them (the nudge check, the nudge table).
 
+``mg.viz.stepper(cost)`` shows the backprop stepper inside a notebook.
+
 Names are imported on first use, so ``import microgradnet`` stays fast and matplotlib is
 only needed for the figures that use it.
 """
@@ -13,9 +15,11 @@ _WHERE = {
     "summarize": "graph",
     "render_graph": "graph",
     "backprop_page": "stepper",
+    "stepper": "stepper",
     "chain_rule": "chain",
     "chain_rule_paths": "chain",
-    "GraphvizNotFoundError": "graph",
+    "GraphvizNotFoundError": "render",
+    "Drawing": "render",
     "ChainPath": "chain",
     "show_weights": "pictures",
     "show_network": "pictures",
@@ -38,7 +42,9 @@ __all__ = sorted(_WHERE)
 
 def __getattr__(name):
     if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        module = importlib.import_module(f".{_WHERE[name]}", __name__)
+        # ``stepper`` is a module that can be called (the inline stepper): the name is the module
+        return module if name == _WHERE[name] else getattr(module, name)
     raise AttributeError(f"module 'microgradnet.viz' has no attribute {name!r}")
 
 

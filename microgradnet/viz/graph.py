@@ -1,7 +1,9 @@
-"""The computation graph as a picture: one box per op, one per tensor, inputs left, cost right.
+"""The computation graph as a picture: one box per op, one per tensor, layers top to bottom.
 
-``draw_graph(cost)`` returns a :class:`graphviz.Digraph` (it shows itself in Jupyter as SVG);
-``render_graph(dot, "graph.svg")`` writes it to a file (.svg, .png, .pdf or .dot).
+``draw_graph(cost)`` returns a :class:`~microgradnet.viz.render.Drawing` (it shows itself in
+Jupyter as SVG); ``render_graph(drawing, "graph.svg")`` writes it to a file (.svg, .png, .pdf
+or .dot). Graphviz's ``dot`` or the pip-installed ``graphviz-pure`` lays it out (see
+:mod:`microgradnet.viz.render`).
 ``graph_nodes(cost)`` gives the same graph as plain dicts, and ``summarize(array)`` the short
 text a node shows for an array of values.
 
@@ -14,7 +16,9 @@ What the boxes mean:
 
 With ``cluster=True`` the ops a module computed (e.g. one ``Linear`` layer: matmul →
 add_bias → sigmoid) are drawn inside one frame labelled by the module's path, so an MLP
-reads as its layers.
+reads as its layers; ``compact=True`` draws each such layer as one box. Top to bottom (the
+default), each layer is one row, so the 784-16-16-10 network's training step with its
+gradients fits a 900-pixel column with its smallest text 10 px tall.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
-from ..errors import GraphError, MicrogradnetError
+from ..errors import GraphError
 from ..tensor import Tensor, run_backward, topological_order
+from .render import INSTALL_GRAPHVIZ, WRITES, Drawing, GraphvizNotFoundError, run_renderer
 
 __all__ = [
     "draw_graph",
@@ -35,17 +40,15 @@ __all__ = [
     "summarize",
     "render_graph",
     "format_number",
+    "collapse_layers",
+    "layout_rows",
+    "Drawing",
     "GraphvizNotFoundError",
     "INSTALL_GRAPHVIZ",
 ]
 
-INSTALL_GRAPHVIZ = (
-    "install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-    "'brew install graphviz' (macOS), 'conda install -c conda-forge graphviz', "
-    "or see https://graphviz.org/download/"
-)
-
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
+RANKDIRS = ("TB", "LR", "BT", "RL")
 ACTIVATION_OPS = {"sigmoid", "tanh", "relu", "softmax", "log_softmax"}
 LOSS_OPS = {"squared_error", "cross_entropy"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -56,14 +59,20 @@ STYLE = {
     "input": dict(shape="note", style="filled", fillcolor="#d1fae5", color="#047857"),
     "target": dict(shape="note", style="filled", fillcolor="#d1fae5", color="#047857"),
     "constant": dict(shape="note", style="filled", fillcolor="#ecfdf5", color="#047857"),
-    "intermediate": dict(shape="ellipse", style="filled", fillcolor="#f3f4f6", color="#6b7280"),
+    "intermediate": dict(shape="box", style="rounded,filled", fillcolor="#f3f4f6", color="#6b7280"),
     "cost": dict(shape="ellipse", style="filled", fillcolor="#fecaca", color="#b91c1c", peripheries="2"),
+    "layer": dict(shape="box", style="rounded,filled", fillcolor="#fef3c7", color="#b45309", penwidth="1.5"),
 }
-FONT = "Helvetica,Arial,sans-serif"
-
-
-class GraphvizNotFoundError(MicrogradnetError, RuntimeError):
-    """The Graphviz program ``dot`` is not installed, so the picture cannot be rendered."""
+# One font name that both programs measure the same way: graphviz-pure has Helvetica's
+# metrics built in (its bundled Arimo has the same widths; a list such as "Helvetica,Arial"
+# makes it fall back to Times), system Graphviz finds Helvetica or its look-alike through
+# fontconfig, and both write font-family="Helvetica,sans-Serif", which every browser shows.
+FONT = "Helvetica"
+FONT_SIZE = 12  # names
+DETAIL_SIZE = 10  # shapes, formulas, numbers: the smallest text of a drawing
+GRAD_COLOR = "#b91c1c"
+BAR_LEVELS = 5  # the histograms' height in 2-point steps
+VALUES_PER_LINE = 4  # a box lists a small array's numbers four to a line
 
 
 # ----------------------------------------------------------------------------------------
@@ -79,47 +88,65 @@ def format_number(x, digits: int = 4) -> str:
     return format(x, f".{digits}g")
 
 
-def _values_text(a: np.ndarray, digits: int) -> str:
+def _values_text(a: np.ndarray, digits: int, per_line: int | None = None) -> str:
     if a.ndim == 0:
         return format_number(a, digits)
     if a.ndim == 1:
-        return "[" + ", ".join(format_number(v, digits) for v in a) + "]"
-    return "[" + ",\n ".join(_values_text(row, digits) for row in a) + "]"
+        step = per_line or max(len(a), 1)
+        lines = (", ".join(format_number(v, digits) for v in a[i : i + step]) for i in range(0, len(a), step))
+        return "[" + ",\n ".join(lines) + "]"
+    return "[" + ",\n ".join(_values_text(row, digits, per_line) for row in a) + "]"
+
+
+def histogram(a, bins: int = 10):
+    """``(counts, min, max)`` of the finite values, in ``bins`` equal bins from min to max;
+    ``(None, nan, nan)`` when no value is finite."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return None, float("nan"), float("nan")
+    lo, hi = float(a.min()), float(a.max())
+    counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
+    return counts, lo, hi
 
 
 def sparkline(a, bins: int = 10) -> str:
     """The distribution of the values as a row of unicode blocks (a tiny histogram)."""
-    a = np.asarray(a, dtype=np.float64).ravel()
-    a = a[np.isfinite(a)]
-    if a.size == 0:
+    counts, lo, hi = histogram(a, bins)
+    if counts is None:
         return ""
-    lo, hi = float(a.min()), float(a.max())
     if hi == lo:
         return SPARK[3] * bins
-    counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
     top = counts.max()
     return "".join(
         " " if c == 0 else SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))] for c in counts
     )
 
 
-def summarize(array, max_values: int = 12, digits: int = 4) -> str:
-    """Short text for an array: every value when there are at most ``max_values``, else the
-    mean, the min and max, and a sparkline of the distribution between them.
+def summarize(array, max_values: int = 12, digits: int = 4, per_line: int | None = None) -> str:
+    """Short text for an array: every value when there are at most ``max_values`` (at most
+    ``per_line`` of them on a line), else the mean, the min and max, and a sparkline of the
+    distribution between them.
 
     >>> summarize(np.array([0.5, 0.25]))
     '[0.5, 0.25]'
     """
     a = np.asarray(array.data if isinstance(array, Tensor) else array)
     if a.size <= max_values:
-        return _values_text(a, digits)
+        return _values_text(a, digits, per_line)
     f = a.astype(np.float64)
-    if f.min() == f.max():
+    if not _summarized(f, max_values):
         return f"all {format_number(f.min(), digits)}"
     return (
         f"mean {format_number(f.mean(), digits)}\n"
         f"{format_number(f.min(), digits)} {sparkline(f)} {format_number(f.max(), digits)}"
     )
+
+
+def _summarized(a: np.ndarray, max_values: int = 12) -> bool:
+    """Whether :func:`summarize` shows ``a`` as mean, range and distribution (too many values
+    to list, and not all the same)."""
+    return a.size > max_values and not bool(a.min() == a.max())
 
 
 def stats(array, few: int = 6, digits: int = 6) -> dict:
@@ -430,6 +457,68 @@ def collect_grads(root: Tensor, order=None) -> dict:
 
 
 # ----------------------------------------------------------------------------------------
+# the layout as data
+# ----------------------------------------------------------------------------------------
+def collapse_layers(g: dict) -> dict:
+    """The graph of :func:`graph_nodes` with each frame (a module, e.g. one ``Linear``) as one
+    node of kind ``layer``: the module's output tensor, which also lists the module's ``ops``
+    (their names, in order). The ops and intermediate tensors inside the frame are dropped;
+    edges that entered them enter the layer node instead (one edge per input)."""
+    owner: dict[str, str] = {}
+    title = {}
+    for c in g["clusters"]:
+        out = c["members"][-1]  # members are in forward order: the module's output is last
+        title[out] = c["label"]
+        for m in c["members"]:
+            owner[m] = out
+    for n in g["nodes"]:
+        if n["kind"] == "op" and n["out"] in owner:
+            owner[n["id"]] = owner[n["out"]]
+    ops: dict[str, list[str]] = {}
+    for n in g["nodes"]:
+        if n["kind"] == "op" and n["id"] in owner:
+            ops.setdefault(owner[n["id"]], []).append(n["describe"])
+    nodes = []
+    for n in g["nodes"]:
+        if n["id"] not in owner:
+            nodes.append(n)
+        elif n["id"] in title:
+            nodes.append(dict(n, kind="layer", title=title[n["id"]], ops=ops[n["id"]], scope=None))
+    edges, seen = [], set()
+    for e in g["edges"]:
+        a, b = owner.get(e["from"], e["from"]), owner.get(e["to"], e["to"])
+        if a != b and (a, b) not in seen:
+            seen.add((a, b))
+            edges.append(dict(e, **{"from": a, "to": b}))
+    return {"nodes": nodes, "edges": edges, "clusters": []}
+
+
+def layout_rows(g: dict, max_ops: int = 3) -> list[list[str]]:
+    """The rows of a top-to-bottom drawing, as lists of node ids: the ops and the tensors
+    they make, in forward order, a new row after an activation or a cost, at the edge of a
+    frame (one ``Linear`` layer is one row: matmul → add_bias → sigmoid), and after
+    ``max_ops`` ops. Leaves (parameters, data) belong to no row: they sit above the op that
+    reads them."""
+    rows: list[list[str]] = []
+    row: list[str] = []
+    ops_in_row, scope, ended = 0, None, False
+    for n in g["nodes"]:
+        if n["kind"] in ("op", "layer"):
+            if row and (ended or n["scope"] != scope or ops_in_row >= max_ops):
+                rows.append(row)
+                row, ops_in_row = [], 0
+            scope = n["scope"]
+            ops_in_row += 1
+            ended = n["kind"] == "layer" or n["op"].name in ACTIVATION_OPS | LOSS_OPS
+            row.append(n["id"])
+        elif n["tensor"]._op is not None:  # an op's result follows its op
+            row.append(n["id"])
+    if row:
+        rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------------------------------
 # drawing
 # ----------------------------------------------------------------------------------------
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -447,20 +536,63 @@ def _lines_html(text: str) -> str:
     return "<BR/>".join(escape_label(line) for line in text.split("\n"))
 
 
+def _small(text: str, color: str) -> str:
+    return f'<FONT POINT-SIZE="{DETAIL_SIZE}" COLOR="{color}">{text}</FONT>'
+
+
+def _bars_html(counts, color: str) -> str:
+    """A histogram drawn with table cells (a picture in any font, any renderer): one column
+    per bin, its height proportional to the count; empty bins show a grey baseline."""
+    top = max(counts)
+    heights = [0 if c == 0 else max(1, round(BAR_LEVELS * c / top)) for c in counts]
+    rows = []
+    for level in range(BAR_LEVELS, 0, -1):
+        cells = []
+        for h in heights:
+            fill = color if h >= level else ("#d1d5db" if level == 1 else None)
+            bg = f' BGCOLOR="{fill}"' if fill else ""
+            cells.append(f'<TD FIXEDSIZE="TRUE" WIDTH="4" HEIGHT="2"{bg}></TD>')
+        rows.append("<TR>" + "".join(cells) + "</TR>")
+    return '<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>"
+
+
+def _summary_rows(word: str, a: np.ndarray, color: str) -> list[str]:
+    """Table rows for ``value …`` or ``grad …``: every number of a small array, else the
+    mean and, on the next row, min, a histogram of the values, max."""
+    f = np.asarray(a, dtype=np.float64)
+    counts, lo, hi = histogram(f) if _summarized(f) else (None, 0.0, 0.0)
+    if counts is None:
+        text = _lines_html(f"{word} {summarize(a, per_line=VALUES_PER_LINE)}")
+        return [f'<TR><TD COLSPAN="3">{_small(text, color)}</TD></TR>']
+    return [
+        f'<TR><TD COLSPAN="3">{_small(escape_label(f"{word} mean {format_number(f.mean())}"), color)}</TD></TR>',
+        f'<TR><TD ALIGN="RIGHT">{_small(escape_label(format_number(lo)) + " ", color)}</TD>'
+        f"<TD>{_bars_html(counts, color)}</TD>"
+        f'<TD ALIGN="LEFT">{_small(" " + escape_label(format_number(hi)), color)}</TD></TR>',
+    ]
+
+
 def _tensor_label(n: dict, grads, show_values: bool, show_grads: bool) -> str:
     t = n["tensor"]
-    parts = [
-        f"<B>{escape_label(n['label'])}</B>",
-        f'<FONT POINT-SIZE="10" COLOR="#4b5563">{escape_label(shape_text(n["shape"]))} · '
-        f"{escape_label(n['dtype'])}</FONT>",
-    ]
+    rows = []
+    if n["kind"] == "layer":
+        rows.append(f'<TR><TD COLSPAN="3"><B>{escape_label(n["title"])}</B></TD></TR>')
+        ops = escape_label(" → ".join(n["ops"]))
+        rows.append(f'<TR><TD COLSPAN="3">{_small(ops, "#78350f")}</TD></TR>')
+        first = f"{n['label']} · {shape_text(n['shape'])} · {n['dtype']}"
+    else:
+        rows.append(f'<TR><TD COLSPAN="3"><B>{escape_label(n["label"])}</B></TD></TR>')
+        first = f"{shape_text(n['shape'])} · {n['dtype']}"
+    rows.append(f'<TR><TD COLSPAN="3">{_small(escape_label(first), "#4b5563")}</TD></TR>')
     if show_values:
-        parts.append(f'<FONT POINT-SIZE="10">value {_lines_html(summarize(t.data))}</FONT>')
+        rows += _summary_rows("value", t.data, "#111827")
     if show_grads and t.requires_grad:
         g = grads.get(id(t))
-        text = "not computed" if g is None else summarize(g)
-        parts.append(f'<FONT POINT-SIZE="10" COLOR="#b91c1c">grad {_lines_html(text)}</FONT>')
-    return "<" + "<BR/>".join(parts) + ">"
+        if g is None:
+            rows.append(f'<TR><TD COLSPAN="3">{_small("grad not computed", GRAD_COLOR)}</TD></TR>')
+        else:
+            rows += _summary_rows("grad", g, GRAD_COLOR)
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
 
 
 def _op_label(n: dict) -> str:
@@ -468,7 +600,7 @@ def _op_label(n: dict) -> str:
     sym = getattr(op, "symbol", "")
     parts = [f"<B>{escape_label(n['describe'])}</B>"]
     if sym:
-        parts.append(f'<FONT POINT-SIZE="10" COLOR="#78350f">{escape_label(sym)}</FONT>')
+        parts.append(_small(escape_label(sym), "#78350f"))
     return "<" + "<BR/>".join(parts) + ">"
 
 
@@ -480,58 +612,87 @@ def draw_graph(
     params=None,
     model=None,
     cluster: bool = True,
-    rankdir: str = "LR",
+    compact: bool = False,
+    rankdir: str = "TB",
     max_nodes: int | None = 400,
-):
+    renderer: str | None = None,
+) -> Drawing:
     """Draw the computation graph that produced ``root`` (usually the cost).
 
     ``model`` (a Module) or ``params`` (a dict ``name -> tensor``) names the parameters
     (``layers.0.weight`` …); ``show_values``/``show_grads`` add each tensor's values and
-    gradient ``∂root/∂tensor`` (every value of small arrays, else mean, min, max and a
-    sparkline of the distribution). ``cluster`` frames each module's ops. Returns a
-    :class:`graphviz.Digraph`: it displays itself in Jupyter; in a script nothing is written
-    until you save it with :func:`render_graph` (the suffix picks the format)::
+    gradient ``∂root/∂tensor`` (every value of small arrays, else the mean and a histogram
+    between the min and the max). ``cluster`` frames each module's ops; ``compact=True``
+    draws each module as one box instead (its ops listed, its output's numbers shown).
+
+    ``rankdir="TB"`` (the default) stacks the layers top to bottom, each layer's ops reading
+    left to right in one row, so a deep network stays narrow enough for a page or a notebook;
+    ``"LR"`` draws one long left-to-right line (``"BT"``, ``"RL"`` reverse them).
+    ``renderer`` picks the layout program (``"auto"``, ``"dot"``, ``"graphviz-pure"``; see
+    :mod:`microgradnet.viz.render`).
+
+    Returns a :class:`~microgradnet.viz.render.Drawing`: it displays itself in Jupyter; in a
+    script nothing is written until you save it with :func:`render_graph` (the suffix picks
+    the format) or ``.save(path)``::
 
         dot = mg.viz.draw_graph(cost, model=model)
         mg.viz.render_graph(dot, "graph.svg")  # or .png, .pdf, .dot
     """
     import graphviz
 
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    g = graph_nodes(root, model=model, params=params, cluster=cluster)
-    nodes = g["nodes"]
-    if max_nodes is not None and len(nodes) > max_nodes:
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    drawing_renderer = Drawing("", renderer).renderer  # a wrong renderer name fails now
+    g = graph_nodes(root, model=model, params=params, cluster=cluster or compact)
+    if max_nodes is not None and len(g["nodes"]) > max_nodes:
         raise GraphError(
-            f"draw_graph: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; "
-            "draw a smaller part (e.g. one layer's output) or pass max_nodes=None"
+            f"draw_graph: the graph has {len(g['nodes'])} nodes, more than max_nodes={max_nodes}; "
+            "draw a smaller part (e.g. one layer's output), pass compact=True, or pass max_nodes=None"
         )
-    grads = collect_grads(root, [n["tensor"] for n in nodes if n["kind"] != "op"]) if show_grads else {}
+    tensors = [n["tensor"] for n in g["nodes"] if n["kind"] != "op"]
+    grads = collect_grads(root, tensors) if show_grads else {}
+    g["edges"] = [dict(e, id=f"e{k}") for k, e in enumerate(g["edges"])]
+    if compact:
+        g = collapse_layers(g)
+    nodes = g["nodes"]
+    rows = layout_rows(g) if rankdir in ("TB", "BT") else []
+    row_of = {nid: k for k, row in enumerate(rows) for nid in row}
+
     dot = graphviz.Digraph("computation_graph")
     dot.attr(
         rankdir=rankdir,
         newrank="true",
         bgcolor="white",
         fontname=FONT,
-        nodesep="0.25",
-        ranksep="0.35",
+        nodesep="0.2",
+        ranksep="0.3",
         tooltip="computation graph",
     )
-    dot.attr("node", fontname=FONT, fontsize="12", margin="0.12,0.06")
+    dot.attr("node", fontname=FONT, fontsize=str(FONT_SIZE), margin="0.1,0.05")
     dot.attr("edge", color="#6b7280", arrowsize="0.7")
+
+    def add(graph, n):
+        label = _op_label(n) if n["kind"] == "op" else _tensor_label(n, grads, show_values, show_grads)
+        graph.node(n["id"], label=label, id=n["id"], **{"class": n["kind"]}, **STYLE[n["kind"]])
+
+    def fill(graph, members):
+        """Add the nodes; each row's nodes side by side (rank=same) within their frame."""
+        by_row: dict[int, list] = {}
+        for n in members:
+            if n["id"] in row_of:
+                by_row.setdefault(row_of[n["id"]], []).append(n)
+            else:
+                add(graph, n)
+        for k, row in by_row.items():
+            with graph.subgraph(name=f"row_{k}") as same:
+                same.attr(rank="same")
+                for n in row:
+                    add(same, n)
+
     by_cluster: dict = {}
     for n in nodes:
         by_cluster.setdefault(n["scope"], []).append(n)
-
-    def add(graph, n):
-        if n["kind"] == "op":
-            label = _op_label(n)
-        else:
-            label = _tensor_label(n, grads, show_values, show_grads)
-        graph.node(n["id"], label=label, id=n["id"], **{"class": n["kind"]}, **STYLE[n["kind"]])
-
-    for n in by_cluster.get(None, []):
-        add(dot, n)
+    fill(dot, by_cluster.get(None, []))
     for c in g["clusters"]:
         with dot.subgraph(name=c["id"]) as sub:
             sub.attr(
@@ -539,31 +700,43 @@ def draw_graph(
                 style="rounded,dashed",
                 color="#9ca3af",
                 fontcolor="#374151",
-                fontsize="12",
+                fontsize=str(FONT_SIZE),
                 labeljust="l",
                 id=c["id"],
             )
-            for n in by_cluster.get(c["id"], []):
-                add(sub, n)
-    leaf = {n["id"] for n in nodes if n["kind"] != "op" and n["tensor"]._op is None}
-    for k, e in enumerate(g["edges"]):
-        # a heavy main chain (op results) draws straight; leaves hang off it
-        dot.edge(e["from"], e["to"], id=f"e{k}", weight="1" if e["from"] in leaf else "8")
-    return dot
+            fill(sub, by_cluster.get(c["id"], []))
+
+    leaf = {n["id"] for n in nodes if n["kind"] not in ("op", "layer") and n["tensor"]._op is None}
+    fed_rows = {row_of[e["to"]] for e in g["edges"] if e["from"] in leaf and e["to"] in row_of}
+    for e in g["edges"]:
+        a, b = e["from"], e["to"]
+        if a in leaf:  # leaves hang off the main chain
+            attrs = {"weight": "1"}
+        elif a in row_of and b in row_of and row_of[a] != row_of[b]:
+            # from the end of one row to the start of the next: no pull sideways, and room
+            # in between for the next row's parameters
+            attrs = {"weight": "0", "minlen": "2" if row_of[b] in fed_rows else "1"}
+        else:  # the main chain draws straight
+            attrs = {"weight": "8"}
+        dot.edge(a, b, id=e["id"], **attrs)
+    for above, below in zip(rows, rows[1:]):  # rows start at the left, as lines of text do
+        dot.edge(above[0], below[0], style="invis", weight="4")
+    return Drawing(dot, drawing_renderer)
 
 
 # ----------------------------------------------------------------------------------------
 # files
 # ----------------------------------------------------------------------------------------
-def render_graph(dot, path) -> Path:
+def render_graph(dot, path, *, renderer: str | None = None) -> Path:
     """Write the graph to ``path``; the format comes from the suffix: ``.svg``, ``.png``,
     ``.pdf``, or ``.dot``/``.gv`` (the Graphviz source, no program needed). Returns the path.
 
-    Without the Graphviz program ``dot``, the source is still written next to ``path``
-    (same name, ``.dot``) and :class:`GraphvizNotFoundError` says how to install Graphviz.
+    ``dot`` is what :func:`draw_graph` returned (or any :class:`graphviz.Digraph`, or DOT
+    text). ``renderer`` overrides the drawing's choice of layout program (``"auto"``,
+    ``"dot"``, ``"graphviz-pure"``). When no program can draw the format, the source is still
+    written next to ``path`` (same name, ``.dot``) and :class:`GraphvizNotFoundError` says
+    how to get one.
     """
-    import graphviz
-
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -571,29 +744,21 @@ def render_graph(dot, path) -> Path:
             f"render_graph: cannot tell the format of {path.name!r}: use a name ending in "
             ".svg, .png, .pdf or .dot"
         )
-    source = dot.source.encode("utf-8")
+    source = dot if isinstance(dot, str) else dot.source
     if fmt in ("dot", "gv"):
-        return write_bytes(path, source)
+        return write_bytes(path, source.encode("utf-8"))
+    if renderer is None:
+        renderer = getattr(dot, "renderer", None)
     try:
-        data = dot.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
+        data = run_renderer(source, fmt, renderer)
+    except GraphvizNotFoundError as e:
         dot_path = path.with_suffix(".dot")
-        write_bytes(dot_path, source)
+        write_bytes(dot_path, source.encode("utf-8"))
+        later = f"'dot -T{fmt} {dot_path} -o {path}'"
+        if fmt in WRITES["graphviz-pure"]:
+            later += f" or 'graphviz-pure -T{fmt} {dot_path} -o {path}'"
         raise GraphvizNotFoundError(
-            f"cannot render {path}: the Graphviz program 'dot' was not found; {INSTALL_GRAPHVIZ}. "
-            f"The graph's source was written to {dot_path}: render it later with "
-            f"'dot -T{fmt} {dot_path} -o {path}'"
+            f"cannot render {path}: {e}. The graph's source was written to {dot_path}: "
+            f"render it later with {later}"
         ) from None
-    except graphviz.CalledProcessError as e:
-        raise GraphError(f"Graphviz failed to render {path}: {e}") from None
     return write_bytes(path, data)
-
-
-def svg_source(dot) -> str:
-    """The graph rendered as SVG text (a clear error if Graphviz is missing)."""
-    import graphviz
-
-    try:
-        return dot.pipe(format="svg", encoding="utf-8")
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(f"the Graphviz program 'dot' was not found; {INSTALL_GRAPHVIZ}") from None

@@ -9,6 +9,11 @@ step the current op is highlighted and a panel shows
 
 numbers for a scalar network (3Blue1Brown's chapter 4 chain, :func:`toy_network`), shapes
 and summaries (mean, min, max, first values) for a batched MLP.
+
+In a notebook, ``mg.viz.stepper(cost)`` shows the same page inline: it returns a
+:class:`Stepper`, which Jupyter displays as an ``<iframe>`` holding the page itself (no
+server, no file, nothing fetched). This module is callable for that reason:
+``mg.viz.stepper`` is both the module and the function :func:`stepper`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import hashlib
 import html
 import json
 import re
+import sys
+import types
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -27,10 +34,20 @@ import numpy as np
 from ..atomic import write_bytes
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward
-from .graph import draw_graph, graph_nodes, shape_text, stats, svg_source
+from .graph import draw_graph, graph_nodes, shape_text, stats
 from .nudge import panel_data
+from .render import svg_size
 
-__all__ = ["backprop_page", "page_data", "toy_network", "sanitize_svg", "json_for_html"]
+__all__ = [
+    "backprop_page",
+    "stepper",
+    "stepper_html",
+    "Stepper",
+    "page_data",
+    "toy_network",
+    "sanitize_svg",
+    "json_for_html",
+]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -326,7 +343,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <button id="mg-zoom" type="button" title="fit the graph to the window, or show it at full size">zoom</button>
 </nav>
 <main>
-  <section id="mg-graph" data-width="@@WIDTH@@" data-height="@@HEIGHT@@">
+  <section id="mg-graph" data-width="@@WIDTH@@" data-height="@@HEIGHT@@" data-min-font="@@MIN_FONT@@">
 @@SVG@@
   </section>
   <section id="mg-panel" aria-live="polite"></section>
@@ -354,20 +371,20 @@ def _fill(template: str, values: dict) -> str:
     return re.sub(r"@@([A-Z_]+)@@", lambda m: values[m.group(1)], template)
 
 
-def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None, title=None) -> Path:
-    """Write the backprop stepper for ``cost`` to ``path`` (one self-contained HTML file) and
-    return the path.
-
-    Call it *before* ``cost.backward()`` (it runs its own recording backward with the graph
-    retained, and leaves every ``.grad`` untouched), or after ``backward(retain_graph=True)``.
-    ``model`` (or ``params``, a dict name -> tensor) names the parameters.
-    """
+def stepper_html(cost: Tensor, *, model=None, params=None, title=None, renderer=None) -> str:
+    """The backprop stepper page for ``cost`` as HTML text: what :func:`backprop_page` writes
+    and :func:`stepper` shows inline. ``renderer`` picks the program that lays out its graph
+    (see :mod:`microgradnet.viz.render`)."""
     data = page_data(cost, model=model, params=params, title=title)
-    dot = draw_graph(cost, model=model, params=params, show_values=data["scalar"], max_nodes=None)
-    svg, width, height = sanitize_svg(svg_source(dot))
+    dot = draw_graph(
+        cost, model=model, params=params, show_values=data["scalar"], max_nodes=None, renderer=renderer
+    )
+    svg_text = dot.svg()
+    size = svg_size(svg_text)
+    svg, width, height = sanitize_svg(svg_text)
     js = _asset("nudge.js") + "\n" + _asset("stepper.js")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
-    page = _fill(
+    return _fill(
         _TEMPLATE,
         {
             "SCRIPT_HASH": f"sha256-{digest}",
@@ -375,12 +392,81 @@ def backprop_page(cost: Tensor, path="backprop.html", *, model=None, params=None
             "CSS": _asset("stepper.css") + _asset("nudge.css"),
             "WIDTH": f"{width:.0f}",
             "HEIGHT": f"{height:.0f}",
+            "MIN_FONT": f"{size.min_font:.2f}",
             "SVG": svg,
             "DATA": json_for_html(data),
             "JS": js,
         },
     )
+
+
+def backprop_page(
+    cost: Tensor, path="backprop.html", *, model=None, params=None, title=None, renderer=None
+) -> Path:
+    """Write the backprop stepper for ``cost`` to ``path`` (one self-contained HTML file) and
+    return the path.
+
+    Call it *before* ``cost.backward()`` (it runs its own recording backward with the graph
+    retained, and leaves every ``.grad`` untouched), or after ``backward(retain_graph=True)``.
+    ``model`` (or ``params``, a dict name -> tensor) names the parameters.
+    """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backprop_page: the page must be an .html file, got {path.name!r}")
+    page = stepper_html(cost, model=model, params=params, title=title, renderer=renderer)
     return write_bytes(path, page.encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------------------
+# inline in a notebook
+# ----------------------------------------------------------------------------------------
+class Stepper:
+    """The backprop stepper as a notebook output: Jupyter (Lab, classic Notebook, VS Code)
+    shows it as an ``<iframe>`` whose ``srcdoc`` is the whole page, so it runs inside the
+    notebook with nothing fetched and no file written. The frame is sandboxed: its script
+    runs, but cannot reach the notebook. ``html`` is the page; ``save(path)`` writes it."""
+
+    def __init__(self, page: str, height: int = 760):
+        self.html = page
+        self.height = int(height)
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'title="backprop stepper" loading="eager" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #e5e7eb; '
+            f'border-radius: 8px; background: #f8fafc"></iframe>'
+        )
+
+    def save(self, path) -> Path:
+        """Write the page to an ``.html`` file (as :func:`backprop_page` does)."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"Stepper.save: the page must be an .html file, got {path.name!r}")
+        return write_bytes(path, self.html.encode("utf-8"))
+
+    def __repr__(self) -> str:
+        return f"<Stepper: backprop page of {len(self.html):,} characters; display it in a notebook>"
+
+
+def stepper(
+    cost: Tensor, *, model=None, params=None, title=None, height: int = 760, renderer=None
+) -> Stepper:
+    """The backprop stepper for ``cost``, shown inline when it is the last expression of a
+    notebook cell: ``mg.viz.stepper(cost, model=model)``. Same page, same rules as
+    :func:`backprop_page` (call it before ``cost.backward()``); ``height`` is the frame's
+    height in pixels."""
+    if height < 200:
+        raise ValueError(f"stepper: height must be at least 200 pixels, got {height}")
+    return Stepper(stepper_html(cost, model=model, params=params, title=title, renderer=renderer), height)
+
+
+class _CallableModule(types.ModuleType):
+    """``mg.viz.stepper`` names this module (Python binds a submodule to its package's
+    attribute) and, called, the inline stepper: ``mg.viz.stepper(cost, model=model)``."""
+
+    def __call__(self, *args, **kwargs) -> Stepper:
+        return stepper(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

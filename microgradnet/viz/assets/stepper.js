@@ -271,28 +271,49 @@
     ev.preventDefault();
   });
 
-  /* Size: fit the graph into its box when that keeps the text readable, else full size
-     with scrolling (the current op is scrolled into view). */
+  /* Size: fit the graph into its box when its smallest text stays at least 8 px tall, else
+     full size with scrolling (the current op is scrolled into view). */
   var natW = parseFloat(graphBox.getAttribute("data-width")) || 800;
   var natH = parseFloat(graphBox.getAttribute("data-height")) || 400;
+  var minFont = parseFloat(graphBox.getAttribute("data-min-font")) || 13.3;
+  var readable = Math.min(1, 8 / minFont);  /* the smallest scale that keeps text 8 px tall */
   function layout(zoomed) {
     if (!svg) { return; }
     graphBox.classList.toggle("zoomed", zoomed);
-    document.querySelector("main").classList.toggle("wide", natW > 1.3 * window.innerWidth);
+    /* the panel goes below the graph when beside it the graph could not be read */
+    var besidePanel = document.querySelector("main").clientWidth - 44 - 14 - 430 - 16;
+    document.querySelector("main").classList.toggle("wide", besidePanel < natW * readable);
     if (zoomed) {
       svg.style.width = natW + "px";
       svg.style.height = natH + "px";
+      svg.style.maxHeight = "none";
     } else {
       svg.style.width = "100%";
       svg.style.height = "auto";
-      svg.style.maxHeight = "68vh";
+      svg.style.maxWidth = natW + "px";
+      svg.style.maxHeight = Math.max(0.68 * window.innerHeight, natH * readable) + "px";
     }
     document.getElementById("mg-zoom").textContent = zoomed ? "fit to window" : "full size";
   }
-  var zoomed = false;
-  layout(zoomed);
-  var fitScale = graphBox.clientWidth / natW;
-  if (fitScale < 0.55) { zoomed = true; layout(zoomed); }
-  document.getElementById("mg-zoom").addEventListener("click", function () { zoomed = !zoomed; layout(zoomed); render(); });
+  var zoomed = false, chosen = false;  /* chosen: the reader pressed the zoom button */
+  function autoLayout() {
+    if (!chosen) {
+      zoomed = false;
+      layout(false);
+      /* inside a notebook's frame the first layout may not have its width yet: load and
+         resize come back here */
+      zoomed = !((graphBox.clientWidth - 16) / natW >= readable);
+    }
+    layout(zoomed);
+  }
+  autoLayout();
+  window.addEventListener("load", autoLayout);
+  window.addEventListener("resize", autoLayout);
+  document.getElementById("mg-zoom").addEventListener("click", function () {
+    zoomed = !zoomed;
+    chosen = true;
+    layout(zoomed);
+    render();
+  });
   render();
 })();
