@@ -12,12 +12,17 @@ ship with microgradnet (about two seconds) and draws from it:
     digits_nudges     what one training example asks: the nudges          (chapters 3–4)
     digits_graph      the computation graph of one training step (SVG)    (chapter 4)
 
+The graph is laid out by graphviz-pure by default (``--renderer``), which writes the same bytes
+on every machine, so the committed SVG only changes when the drawing does; it must read in the
+README's 900-pixel column (its smallest text is printed, and checked to be at least 8 px).
+
 With ``--mnist DIR`` (a folder holding the MNIST IDX files) it also trains the videos'
 784-16-16-10 network and draws the same pictures as ``mnist_*``. When DIR holds only
 the 10,000-image test set, the first 8,000 of it train and the last 2,000 test.
 
 Usage:
     python scripts/make_figures.py [--out docs/images] [--format png|svg] [--mnist DIR]
+                                   [--renderer graphviz-pure|dot|auto]
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from microgradnet.viz.pictures import (
     show_nudges,
     show_weights,
 )
+from microgradnet.viz.render import svg_size  # noqa: E402
 
 
 def train(sizes, train_set, test_set, epochs, lr, seed):
@@ -81,7 +87,10 @@ def shrink_png(path: Path) -> None:
         small.save(fh, format="PNG", optimize=True)
 
 
-def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=True):
+README_COLUMN = 900  # px
+
+
+def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=True, renderer=None):
     """Draw the six pictures of one trained model; return the paths written."""
     # A test example the network gets right, for the lit-up network; a training example
     # it is still unsure about (the right output near 0.5), so nudges up and down show.
@@ -109,11 +118,19 @@ def draw_all(prefix, model, history, train_set, test_set, out, fmt, dpi, shrink=
         if fmt == "png" and shrink:
             shrink_png(path)
         written.append(path)
-    # The computation graph of one training step on two examples, with its gradients
-    # (needs Graphviz's dot).
-    cost = mg.squared_error(model(train_set.x[:2]), train_set.y[:2])
-    dot = mg.viz.draw_graph(cost, show_grads=True, model=model)
-    written.append(mg.viz.render_graph(dot, out / f"{prefix}_graph.svg"))
+    # The computation graph of one training step on a mini-batch of ten, with its gradients.
+    cost = mg.squared_error(model(train_set.x[:10]), train_set.y[:10])
+    dot = mg.viz.draw_graph(cost, show_grads=True, model=model, renderer=renderer)
+    path = mg.viz.render_graph(dot, out / f"{prefix}_graph.svg")
+    size = svg_size(path.read_text(encoding="utf-8"))
+    text = size.min_font_in(README_COLUMN)
+    print(
+        f"  {path.name}: {size.width:.0f}×{size.height:.0f} px, smallest text {text:.1f} px in a "
+        f"{README_COLUMN} px column"
+    )
+    if text < 8:
+        raise SystemExit(f"{path.name} would be unreadable in the README (text {text:.1f} px < 8 px)")
+    written.append(path)
     return written
 
 
@@ -142,6 +159,12 @@ def main(argv=None):
     ap.add_argument("--mnist-epochs", type=int, default=10, help="epochs on MNIST")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-shrink", action="store_true", help="keep matplotlib's full-colour PNGs")
+    ap.add_argument(
+        "--renderer",
+        choices=["graphviz-pure", "dot", "auto"],
+        default="graphviz-pure",
+        help="the program that lays out the graph (default graphviz-pure: the same bytes everywhere)",
+    )
     args = ap.parse_args(argv)
 
     jobs = []
@@ -155,7 +178,16 @@ def main(argv=None):
         t0 = time.perf_counter()
         model, history = train(sizes, tr, te, epochs, lr=3.0, seed=args.seed)
         paths = draw_all(
-            prefix, model, history, tr, te, args.out, args.format, args.dpi, shrink=not args.no_shrink
+            prefix,
+            model,
+            history,
+            tr,
+            te,
+            args.out,
+            args.format,
+            args.dpi,
+            shrink=not args.no_shrink,
+            renderer=args.renderer,
         )
         print(
             f"{prefix}: {'-'.join(map(str, sizes))} trained {epochs} epochs, test accuracy "

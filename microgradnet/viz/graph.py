@@ -553,7 +553,8 @@ def _bars_html(counts, color: str) -> str:
             bg = f' BGCOLOR="{fill}"' if fill else ""
             cells.append(f'<TD FIXEDSIZE="TRUE" WIDTH="4" HEIGHT="2"{bg}></TD>')
         rows.append("<TR>" + "".join(cells) + "</TR>")
-    return '<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>"
+    size = f'WIDTH="{4 * len(counts)}" HEIGHT="{2 * BAR_LEVELS}" FIXEDSIZE="TRUE"'  # never stretched
+    return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0" {size}>' + "".join(rows) + "</TABLE>"
 
 
 def _summary_rows(word: str, a: np.ndarray, color: str) -> list[str]:
