@@ -23,6 +23,10 @@ sys.path.insert(0, str(DOCS / "_ext"))  # our small Sphinx extensions
 # pictures render inline even where CI exports MPLBACKEND=Agg for the tests.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+# The pages train small networks on small batches, where a second BLAS thread costs more in
+# hand-offs than it saves (benchmarks/ measures it): one thread keeps the build quick.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 # Files that cells write for the built site (the backprop stepper page) are staged here and
 # copied to the root of the built site by html_extra_path.
@@ -30,7 +34,14 @@ EXTRA = DOCS / "_build" / "extra"
 EXTRA.mkdir(parents=True, exist_ok=True)
 os.environ["MICROGRADNET_DOCS_EXTRA"] = str(EXTRA)
 
+from docs_data import stage_mnist  # noqa: E402
+
 import microgradnet  # noqa: E402
+
+# The pages load MNIST as a reader would, mg.datasets.load_mnist(split="test", download=False),
+# which looks in $MICROGRADNET_DATA/mnist: stage the test set found on this machine there (or
+# nothing, and the pages fall back to the embedded 8x8 digits and say so).
+os.environ["MICROGRADNET_DATA"] = str(stage_mnist(DOCS / "_build" / "data"))
 
 project = "microgradnet"
 author = "microgradnet developers"
@@ -44,6 +55,8 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "cli_reference",
+    "cli_run",
+    "plumbing",
 ]
 
 exclude_patterns = ["_build", "jupyter_execute", "README.md", "**/.ipynb_checkpoints", "api/generated/*.tmp"]
@@ -60,7 +73,7 @@ nitpick_ignore_regex = [
 ]
 
 # -- MyST and myst-nb --------------------------------------------------------------------
-myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block", "dollarmath", "amsmath"]
 myst_heading_anchors = 3
 # Every build runs every notebook. MICROGRADNET_DOCS_EXECUTE=off skips them (for quick
 # work on the prose or the API pages; such a build shows no outputs).
@@ -88,6 +101,7 @@ html_theme = "furo"
 html_title = f"microgradnet {release}"
 html_static_path = ["_static"]
 html_css_files = ["microgradnet.css"]
+html_js_files = ["microgradnet.js"]
 html_extra_path = [str(EXTRA)]
 html_show_sourcelink = False
 

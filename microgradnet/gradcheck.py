@@ -43,9 +43,9 @@ class GradcheckResult:
             which = f"input {w['input']}"
             if w.get("name"):
                 which = f"'{display_name(w['name'])}' ({which})"
-            s += (
-                f"; worst at {which} index {w['index']}: "
-                f"backward {w['analytic']:.10g} vs finite difference {w['numeric']:.10g}"
+            s += (  # on lines of their own: the whole message fits a terminal or a page
+                f"\n  worst at {which} index {w['index']}:"
+                f"\n  backward {w['analytic']:.10g} vs finite difference {w['numeric']:.10g}"
             )
         return s
 

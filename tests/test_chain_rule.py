@@ -27,7 +27,9 @@ def test_toy_chain_rule_equals_grad_and_reads_like_the_video(capsys):
         assert prod == pytest.approx(ref[name], rel=1e-12)
     text = chain_rule(cost, p["w2"])
     assert capsys.readouterr().out.strip() == text
-    assert text.startswith("∂C/∂w2 = ∂(w2·a1)/∂w2 · ∂z2/∂(w2·a1) · ∂a2/∂z2 · ∂C/∂a2 = ")
+    assert text.splitlines()[0] == "∂C/∂w2 = ∂(w2·a1)/∂w2 · ∂z2/∂(w2·a1) · ∂a2/∂z2 · ∂C/∂a2"
+    assert text.splitlines()[1].startswith("       = ")  # the next line, under the first "="
+    text = " ".join(text.split())
     shown = [float(x) for x in text.split(" = ")[2].split(" · ")]
     assert shown[1] == 1
     assert float(text.split(" = ")[-1]) == pytest.approx(ref["w2"], rel=1e-3)
@@ -82,6 +84,20 @@ def test_arrays_are_vector_jacobian_products_that_add_up_to_grad():
     np.testing.assert_allclose(total, W.grad, rtol=1e-10, atol=1e-14)
     with pytest.raises(mg.GraphError, match="retain_graph=True"):
         chain_rule_paths(cost, W)  # array products need the released buffers
+
+
+def test_every_line_fits_80_columns_and_says_the_same():
+    cost, p = toy_network()
+    model = mg.nn.MLP([784, 16, 16, 10], seed=0, dtype=np.float64)
+    batch = mg.squared_error(model(np.random.default_rng(0).random((4, 784))), [1, 2, 3, 4])
+    texts = [chain_rule(cost, p[name], file=io.StringIO()) for name in ("w1", "b1", "w2", "b2")]
+    texts.append(chain_rule(batch, model.layers[0].weight, model=model, file=io.StringIO()))
+    for text in texts:
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+    # the breaks are only breaks: joined up, the toy's w1 is one chain of seven factors
+    w1 = " ".join(texts[0].split())
+    assert w1.startswith("∂C/∂w1 = ∂(w1·a0)/∂w1 · ∂z1/∂(w1·a0) · ∂a1/∂z1 · ∂(w2·a1)/∂a1 ·")
+    assert len(w1.split(" = ")[2].split(" · ")) == 7
 
 
 def test_wrt_not_in_graph():

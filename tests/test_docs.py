@@ -2,6 +2,7 @@
 what they draw. (Building the site is too slow for this suite: these checks read the
 sources; the build itself scans the rendered pages with the same patterns.)"""
 
+import re
 import sys
 
 import pytest
@@ -15,9 +16,8 @@ import plumbing  # noqa: E402
 NOTEBOOKS = sorted(
     p for p in (ROOT / "docs").rglob("*.md") if "_build" not in p.parts and p.read_text().count("{code-cell}")
 )
-# Kinds of plumbing no visible cell may hold yet (the rest of plumbing.PLUMBING follows as
-# the tutorial's data loading moves into the reader's own words).
-CHECKED = ["a docs-build variable"]
+TUTORIAL = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
+WIDTH = 86  # characters of code that fit the docs' column without a scrollbar
 
 
 def test_the_notebook_pages_are_found():
@@ -29,10 +29,40 @@ def test_the_notebook_pages_are_found():
 def test_no_visible_cell_holds_build_plumbing(page):
     found = []
     for line, source in plumbing.visible_cells(page.read_text(encoding="utf-8")):
-        kinds = [k for k in plumbing.plumbing_in(source) if k in CHECKED]
+        kinds = plumbing.plumbing_in(source)
         if kinds:
             found.append(f"line {line}: {', '.join(kinds)}")
     assert not found, f"{page.name} shows build plumbing: {found}"
+
+
+@pytest.mark.parametrize("page", TUTORIAL, ids=lambda p: p.name)
+def test_the_tutorials_code_fits_the_column(page):
+    long = []
+    for line, source in plumbing.visible_cells(page.read_text(encoding="utf-8")):
+        for offset, text in enumerate(source.splitlines(), start=1):
+            if len(text) > WIDTH:
+                long.append(f"line {line + offset}: {len(text)} characters")
+    assert not long, f"{page.name}: code wider than the page ({WIDTH} characters): {long}"
+
+
+@pytest.mark.parametrize("page", TUTORIAL, ids=lambda p: p.name)
+def test_the_tutorial_loads_its_digits_in_the_readers_words(page):
+    """The data a page trains on is loaded in a cell the reader sees, with the fallback."""
+    visible = "\n".join(source for _, source in plumbing.visible_cells(page.read_text(encoding="utf-8")))
+    assert 'mg.datasets.load_mnist(split="test", download=False).split(8000)' in visible
+    assert "except mg.DataError:" in visible and "mg.datasets.load_digits()" in visible
+
+
+def test_the_tutorial_typesets_its_math():
+    """Formulas are MyST math ($…$, $$…$$), not indented code lines of plain text."""
+    for page in TUTORIAL:
+        text = page.read_text(encoding="utf-8")
+        prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+        assert prose.count("$") >= 10, page.name
+        as_code = [line for line in prose.splitlines() if re.match(r"^ {4}\S.*=", line)]
+        assert not as_code, f"{page.name}: a formula set as code: {as_code}"
+    conf = (ROOT / "docs" / "conf.py").read_text()
+    assert '"dollarmath"' in conf and '"amsmath"' in conf
 
 
 def test_visible_cells_skips_hidden_ones_and_reads_both_option_styles():

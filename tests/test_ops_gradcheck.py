@@ -59,6 +59,9 @@ def test_gradcheck_catches_a_wrong_gradient_rule():
     res = mg.gradcheck(lambda t: apply(Wrong(), t), rand((3,), seed=1))
     assert not res.ok
     assert "FAILED" in str(res)
+    lines = str(res).splitlines()  # the worst mismatch on lines of its own, each short
+    assert lines[1].startswith("  worst at input 0") and "finite difference" in lines[2]
+    assert max(map(len, lines)) <= 80
     with pytest.raises(AssertionError):
         mg.gradcheck(lambda t: apply(Wrong(), t), rand((3,), seed=1), raise_on_failure=True)
     mg.ops.OPS.pop("wrong_square_for_test", None)

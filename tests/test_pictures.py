@@ -239,6 +239,19 @@ def test_show_digits_grid(digits):
     assert len(fig.axes) == 3
 
 
+def test_show_digits_with_the_networks_answers(digits):
+    train, _ = digits
+    answers = train.y[:4].copy()
+    answers[1] = (answers[1] + 1) % 10  # one wrong answer
+    fig = show_digits(train[:4], predicted=answers)
+    titles = [ax.title for ax in fig.axes]
+    assert [t.get_text() for t in titles] == [f"{y} → {a}" for y, a in zip(train.y[:4], answers)]
+    red = [t.get_color() == "#b91c1c" for t in titles]
+    assert red == [False, True, False, False]
+    with pytest.raises(mg.ShapeError, match="predicted has 3 answers but the data has 4"):
+        show_digits(train[:4], predicted=answers[:3])
+
+
 # ----- saving ---------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
 def test_save_figure_is_atomic(tmp_path, digits, suffix, magic):

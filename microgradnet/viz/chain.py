@@ -13,7 +13,9 @@ shows the path as a chain of ops with shapes and a summary of the resulting grad
 
 from __future__ import annotations
 
+import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +27,38 @@ from .graph import _walk, format_number, graph_nodes, shape_text, summarize
 __all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "MAX_PATHS"]
 
 MAX_PATHS = 1000
+WIDTH = 80  # the printed chain fits a terminal (and a page of the docs) without scrolling
+
+
+def _fit(line: str, width: int = WIDTH) -> str:
+    """``line`` broken into lines of at most ``width`` characters where it can be: before an
+    ``=`` (continuations aligned under the first one); a part too long for a line of its
+    own before its ``·``, ``+``, ``→`` or ``←``; anything else at spaces."""
+    if len(line) <= width:
+        return line
+    eq = line.find(" = ")
+    if 0 <= eq <= width // 2:
+        indent, parts = " " * (eq + 1), re.split(r"(?= = )", line)
+    else:
+        indent, parts = "    ", [line]
+    lines: list[str] = []
+
+    def add(piece: str) -> None:
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        else:
+            lines.append(indent + piece.lstrip() if lines else piece)
+
+    for part in parts:
+        fits_here = bool(lines) and len(lines[-1]) + len(part) <= width
+        fits_alone = len(indent + part.lstrip() if lines else part) <= width
+        for piece in [part] if fits_here or fits_alone else re.split(r"(?= [·+→←] )", part):
+            add(piece)
+    out: list[str] = []
+    for text in lines:
+        wrapped = textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False)
+        out.extend(wrapped if len(text) > width else [text])
+    return "\n".join(out)
 
 
 def _wrap(sym: str) -> str:
@@ -202,6 +236,6 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
             lines.append(f"   {dW} ← {p.partials()}")
             lines.append("   = " + summarize(p.value).replace("\n", "; "))
         lines.append(f"total {dW} ({shape_text(wrt.shape)}) = " + summarize(total).replace("\n", "; "))
-    text = "\n".join(lines)
+    text = "\n".join(_fit(line) for line in lines)
     print(text, file=file if file is not None else sys.stdout)
     return text

@@ -175,6 +175,10 @@ def _class_names(classes, n: int) -> list[str]:
     return names
 
 
+def _label_name(classes, label: int) -> str:
+    return str(classes[label]) if classes is not None and 0 <= label < len(classes) else str(label)
+
+
 def _plain(ax):
     ax.set_xticks([])
     ax.set_yticks([])
@@ -183,10 +187,14 @@ def _plain(ax):
 # ----------------------------------------------------------------------------------------
 # chapter 1: the data, the weights, the network
 # ----------------------------------------------------------------------------------------
-def show_digits(data, n: int = 16, image_shape=None):
+def show_digits(data, n: int = 16, image_shape=None, predicted=None):
     """A grid of ``n`` examples of ``data`` (a :class:`~microgradnet.data.Dataset` or a pair
     ``(x, y)``), each drawn as its picture with its label above: "the network sees these
-    28×28 grey values". Images are white ink on black, 0 = black, 1 = white."""
+    28×28 grey values". Images are white ink on black, 0 = black, 1 = white.
+
+    ``predicted`` (the network's answers, one label per example) adds each answer to its
+    title, ``label → answer``, in red where the answer is wrong.
+    """
     fn = "show_digits"
     n = _positive_int(n, "n", fn)
     x, y = as_xy(data, fn)
@@ -196,6 +204,13 @@ def show_digits(data, n: int = 16, image_shape=None):
     title = f"{min(n, len(y))} examples" + (f" from {data.name}" if hasattr(data, "name") else "")
     if len(x) == 0:
         raise ValueError(f"{fn}: the data is empty")
+    if predicted is not None:
+        predicted = np.asarray(predicted).reshape(-1)
+        if len(predicted) != len(y):
+            raise ShapeError(
+                f"{fn}: predicted has {len(predicted)} answers but the data has {len(y)} examples"
+            )
+        title += ": the label → the network's answer"
     x = x.reshape(len(x), -1)
     shape = _image_shape(x.shape[1], image_shape, fn)
     n = min(n, len(x))
@@ -209,8 +224,13 @@ def show_digits(data, n: int = 16, image_shape=None):
             continue
         ax.imshow(x[k].reshape(shape), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
         label = int(y[k])
-        name = classes[label] if classes is not None and label < len(classes) else str(label)
-        ax.set_title(name, fontsize=11)
+        name = _label_name(classes, label)
+        if predicted is None:
+            ax.set_title(name, fontsize=11)
+        else:
+            answer = int(predicted[k])
+            said = _label_name(classes, answer)
+            ax.set_title(f"{name} → {said}", fontsize=11, color="#b91c1c" if answer != label else "black")
         _plain(ax)
     fig.suptitle(title, fontsize=12)
     return fig
