@@ -13,7 +13,7 @@ import sys
 
 from ..errors import MicrogradnetError
 
-COMMANDS = ["train", "graph", "show", "export"]  # modules of this package, in --help order
+COMMANDS = ["train", "graph", "show", "export", "lab"]  # modules of this package, in --help order
 
 
 def build_parser() -> argparse.ArgumentParser:
