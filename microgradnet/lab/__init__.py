@@ -55,7 +55,7 @@ def serve(
     try:
         import uvicorn
 
-        from .server import create_app, allowed_hosts
+        from .server import allowed_hosts, create_app
     except ImportError as e:
         raise LabError(f'the lab needs its extra: pip install "microgradnet[lab]" ({e})') from None
     token = token or secrets.token_urlsafe(24)

@@ -539,9 +539,8 @@ class LabSession:
     def explain_html(self) -> str:
         """The backprop stepper page of the current mini-batch (the last one trained, or the
         first of the epoch before any step), for the network as it is now."""
-        from ..viz.stepper import stepper_html
-
         from ..nn import MLP
+        from ..viz.stepper import stepper_html
 
         with self._lock:
             if self.last_batch is not None:
