@@ -343,3 +343,33 @@ def test_the_api_drives_the_session(client, lab):
     assert (lab.save_dir / saved).is_file()
     w = client.get("/api/weights", headers=auth).json()
     assert w["image_shape"] == [8, 8] and len(w["images"]) == 8 and len(w["histograms"]) == 2
+
+
+# ----- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_lab_help_names_its_flags(capsys):
+    from microgradnet.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["lab", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--port", "--no-browser", "--host", "--data-dir", "--save-dir"):
+        assert flag in out
+
+
+def test_cli_lab_without_its_extra_says_how_to_get_it(monkeypatch, capsys):
+    from microgradnet.cli import main
+
+    monkeypatch.setitem(__import__("sys").modules, "uvicorn", None)  # as if not installed
+    assert main(["lab", "--no-browser", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert 'pip install "microgradnet[lab]"' in err and "Traceback" not in err
+
+
+def test_cli_lab_refuses_a_port_out_of_range(capsys):
+    from microgradnet.cli import main
+
+    assert main(["lab", "--no-browser", "--port", "70000"]) == 1
+    assert "--port must be at most 65535" in capsys.readouterr().err

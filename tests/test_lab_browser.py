@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from conftest import require, require_program
+from conftest import SHARED_MNIST, require, require_path, require_program
 
 import microgradnet as mg
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
-def start_lab(save_dir):
+def start_lab(save_dir, *extra):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [
@@ -35,6 +35,7 @@ def start_lab(save_dir):
             "--no-browser",
             "--save-dir",
             str(save_dir),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -53,7 +54,8 @@ def lab(tmp_path_factory):
     require("starlette")
     require("uvicorn")
     save_dir = tmp_path_factory.mktemp("lab-saved")
-    proc, url = start_lab(save_dir)
+    mnist = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    proc, url = start_lab(save_dir, "--data-dir", str(mnist))
     parts = urlsplit(url)
     yield {
         "proc": proc,
@@ -212,6 +214,40 @@ def test_look_inside_and_explain(page):
     frame = page.frame_locator("#stepper")
     frame.locator("#mg-next").click()
     assert "step 1 of" in frame.locator("#mg-progress").text_content()
+
+
+def test_mnist_drawing_is_centred_like_the_training_digits(page, lab):
+    assert "mnist" in page.eval_on_selector_all("#f-dataset option", "os => os.map(o => o.value)")
+    page.select_option("#f-dataset", "mnist")
+    page.fill("#f-hidden", "16,16")
+    version = state(page, "version")
+    page.click("#b-build")
+    wait(
+        page,
+        f"window.microgradnet.version > {version} && window.microgradnet.output === null || "
+        f"window.microgradnet.version > {version}",
+    )
+    page.click("#b-clear")
+    wait(page, "document.querySelector('#network circle') !== null")
+    box = page.locator("#pad").bounding_box()
+    # A stroke in the pad's top-left corner: the preprocessing must move it to the middle.
+    page.mouse.move(box["x"] + 20, box["y"] + 15)
+    page.mouse.down()
+    for i in range(15):
+        page.mouse.move(box["x"] + 20 + 2 * i, box["y"] + 15 + 5 * i)
+    page.mouse.up()
+    wait(page, "window.microgradnet.output !== null && window.microgradnet.input.length === 784")
+    img = np.array(state(page, "input")).reshape(28, 28)
+    rows, cols = np.nonzero(img > 0.05)
+    assert rows.max() - rows.min() + 1 <= 21 and cols.max() - cols.min() + 1 <= 21  # fits 20x20
+    cy, cx = (np.indices(img.shape) * img).reshape(2, -1).sum(1) / img.sum()
+    assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5  # centre of mass in the middle
+    page.click("#b-save")
+    name = state(page, "saved")
+    wait(page, f"window.microgradnet.saved !== {name!r}")
+    model = mg.load(lab["save_dir"] / state(page, "saved"))
+    assert model.sizes == [784, 16, 16, 10]
+    np.testing.assert_allclose(state(page, "output"), python_forward(model, img.ravel()), atol=1e-5)
 
 
 def test_no_console_error_and_no_request_leaves_the_machine(page, lab):

@@ -172,7 +172,7 @@
     const big = Math.max(1e-12, ...values.map(Math.abs));
     values.forEach((v, i) => {
       const t = Math.min(1, Math.abs(v) / big);
-      const [r, g, b] = v >= 0 ? [43, 108, 176] : [197, 48, 48];
+      const [r, g, b] = v >= 0 ? [197, 48, 48] : [43, 108, 176];  // red positive, blue negative
       img.data[4 * i] = 255 - t * (255 - r); img.data[4 * i + 1] = 255 - t * (255 - g);
       img.data[4 * i + 2] = 255 - t * (255 - b); img.data[4 * i + 3] = 255;
     });
@@ -229,7 +229,7 @@
 
   // ----- draw a digit ---------------------------------------------------------------------------
   const pad = $("pad");
-  const pctx = pad.getContext("2d");
+  const pctx = pad.getContext("2d", { willReadFrequently: true });
   function clearPad() {
     pctx.fillStyle = "#000"; pctx.fillRect(0, 0, pad.width, pad.height);
   }
@@ -290,7 +290,7 @@
     const w = Math.max(1, Math.round(bw * s)), h = Math.max(1, Math.round(bh * s));
     const small = document.createElement("canvas");
     small.width = w; small.height = h;
-    const sctx = small.getContext("2d");
+    const sctx = small.getContext("2d", { willReadFrequently: true });
     sctx.imageSmoothingEnabled = true; sctx.imageSmoothingQuality = "high";
     sctx.drawImage(pad, bx, by, bw, bh, 0, 0, w, h);
     const d = sctx.getImageData(0, 0, w, h).data;
@@ -316,13 +316,18 @@
     const w = Math.max(1, Math.round(bw * s)), h = Math.max(1, Math.round(bh * s));
     const big = document.createElement("canvas");
     big.width = 32; big.height = 32;
-    const bctx = big.getContext("2d");
+    const bctx = big.getContext("2d", { willReadFrequently: true });
     bctx.fillStyle = "#000"; bctx.fillRect(0, 0, 32, 32);
     bctx.imageSmoothingEnabled = true; bctx.imageSmoothingQuality = "high";
     bctx.drawImage(pad, bx, by, bw, bh, Math.floor((32 - w) / 2), Math.floor((32 - h) / 2), w, h);
     const d = bctx.getImageData(0, 0, 32, 32).data;
+    // The data set's pen was thick (strokes about 6 of 32 pixels wide): a pixel is "on" when
+    // the scaled stroke covers a quarter of it or any of its neighbours does.
+    const on = (xx, yy) => xx >= 0 && yy >= 0 && xx < 32 && yy < 32 && d[4 * (yy * 32 + xx)] >= 64;
     for (let yy = 0; yy < 32; yy++) for (let xx = 0; xx < 32; xx++) {
-      if (d[4 * (yy * 32 + xx)] >= 128) out[(yy >> 2) * 8 + (xx >> 2)] += 1 / 16;
+      let hit = false;
+      for (let dy = -1; dy <= 1 && !hit; dy++) for (let dx = -1; dx <= 1 && !hit; dx++) hit = on(xx + dx, yy + dy);
+      if (hit) out[(yy >> 2) * 8 + (xx >> 2)] += 1 / 16;
     }
     return out;
   }
@@ -395,7 +400,8 @@
       svg.append(el("image", { href: cv.toDataURL(), x: xOf(0) - 30, y: H / 2 - 30, width: 60, height: 60 }));
     }
     svg.append(Object.assign(el("text", { x: xOf(0) - 30, y: H - 4 }), { textContent: `${sizes[0]} inputs` }));
-    // The weights between later layers: blue positive, red negative, bolder when larger.
+    // The weights between later layers: red positive, blue negative (as in every picture of
+    // microgradnet), bolder when larger.
     if (res) {
       res.weights.forEach((w, k) => {
         const l = k + 1;
@@ -405,7 +411,7 @@
           const t = Math.abs(w[i][j]) / big;
           if (t < 0.15) continue;
           svg.append(el("line", { x1: xOf(l), y1: yOf(l, i), x2: xOf(l + 1), y2: yOf(l + 1, j),
-            stroke: w[i][j] > 0 ? "#2b6cb0" : "#c53030", "stroke-opacity": (0.15 + 0.7 * t).toFixed(2),
+            stroke: w[i][j] > 0 ? "#c53030" : "#2b6cb0", "stroke-opacity": (0.15 + 0.7 * t).toFixed(2),
             "stroke-width": (0.5 + 2 * t).toFixed(2) }));
         }
       });
@@ -551,6 +557,11 @@
       { value: l, textContent: l === 0 ? `inputs (${n})` : `layer ${l} (${n})` })));
     $("e-layer").value = Math.max(1, st.settings.sizes.length - 2);
     local.selected = null;
+    if (mg.input && mg.input.length !== local.sizes[0]) {  // a network of another input size
+      clearPad();
+      mg.input = null; mg.output = null;
+      $("answer").textContent = "";
+    }
     $("neuron").hidden = true;
     $("wrong").replaceChildren();
     $("confusion").replaceChildren();
