@@ -122,16 +122,15 @@ def page(lab):
         browser.close()
 
 
-def wait(page, expr, timeout=60.0):
+def wait(page, expr, timeout=120.0):
     """Poll a JavaScript expression (the page's policy forbids eval, so no wait_for_function)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if page.evaluate(expr):
             return
         time.sleep(0.1)
-    raise AssertionError(
-        f"timed out waiting for {expr}; state: {page.evaluate('JSON.stringify(window.microgradnet)')}"
-    )
+    shown = page.evaluate("document.getElementById('message').textContent")
+    raise AssertionError(f"timed out waiting for {expr}; the page says {shown!r}")
 
 
 def state(page, key):

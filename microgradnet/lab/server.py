@@ -29,15 +29,23 @@ log = logging.getLogger("microgradnet.lab")
 
 UPDATES_PER_SECOND = 10  # how often the page hears about training (the stream polls the session)
 MAX_BODY = 1 << 20  # a request body larger than 1 MiB is refused
-ASSETS = {"lab.js": "text/javascript", "lab.css": "text/css", "lab.html": "text/html"}
+ASSETS = {
+    "lab.js": "text/javascript",
+    "prepare.js": "text/javascript",
+    "lab.css": "text/css",
+    "lab.html": "text/html",
+}
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
 
 
+SHARED = {"prepare.js": "microgradnet.viz"}  # assets the lab shares with the pictures' pages
+
+
 def _asset(name: str) -> bytes:
-    return resources.files(__package__).joinpath("assets", name).read_bytes()
+    return resources.files(SHARED.get(name, __package__)).joinpath("assets", name).read_bytes()
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:

@@ -21,6 +21,7 @@ from ..data import Dataset
 from ..errors import MicrogradnetError
 from ..tensor import Tensor, no_grad
 from ..training import evaluate, get_loss
+from ..viz.draw_page import preparation
 from . import inspect as look
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -201,6 +202,10 @@ class LabSession:
             }
             self.train, self.test = train, test
             self.image_shape = train.image_shape
+            try:  # how a drawing becomes an input, as the draw-a-digit page does it
+                self.preparation = preparation(sizes[0])
+            except ValueError:
+                self.preparation = None  # inputs that are not a square picture: nothing to draw
             self.classes = list(train.classes) if train.classes is not None else [str(i) for i in range(10)]
             self.epoch, self.step, self._pos = 0, 0, 0
             self._order = self._epoch_order(0)
@@ -336,6 +341,7 @@ class LabSession:
                 "running": self._mode != "paused",
                 "settings": dict(self.settings),
                 "classes": self.classes,
+                "preparation": self.preparation,
                 "epoch": self.epoch,
                 "step": self.step,
                 "batches_per_epoch": math.ceil(len(self.train) / self.settings["batch_size"]),

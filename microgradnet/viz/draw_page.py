@@ -27,7 +27,7 @@ from ..nn.layers import Identity, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .lit_network import edge_weights, network_layout
 from .page import bytes_b64, check_html_path, write_page
 
-__all__ = ["digit_page", "inference_layers", "PREPARATIONS"]
+__all__ = ["digit_page", "inference_layers", "preparation", "PREPARATIONS"]
 
 PREPARATIONS = {"mnist": (28, 20), "digits": (8, 32), "fit": (None, None)}
 _ACTIVATIONS = {Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu", Softmax: "softmax", Identity: None}
@@ -97,19 +97,10 @@ def _activation_name(m):
     )
 
 
-def digit_page(model, path="draw.html", *, preprocess: str | None = None, classes=None, title=None):
-    """Write the draw-a-digit page for ``model`` to ``path`` and return the path.
-
-    ``preprocess`` says how a drawing becomes the network's input: ``"mnist"`` (28×28: fit into
-    20×20, centre of mass at the centre), ``"digits"`` (8×8, the embedded digits: ink counts
-    of 4×4 blocks of a 32×32 bitmap, divided by 16) or ``"fit"`` (any square: the drawing
-    scaled to fill it); by default from the input size (784: mnist, 64: digits). ``classes``
-    names the outputs (default "0", "1", …). One self-contained HTML file, no network needed.
-    """
-    fn = "digit_page"
-    check_html_path(path, fn)
-    layers = inference_layers(model)
-    n_in = layers[0]["inputs"]
+def preparation(n_in: int, preprocess: str | None = None, fn: str = "digit_page") -> dict:
+    """How a drawing becomes the input of a network with ``n_in`` inputs (what ``prepare.js``
+    is told): ``{"preprocess", "side", "box"}``, ``preprocess`` by default from the input size
+    (784: mnist, 64: digits, any other square: fit)."""
     side = math.isqrt(n_in)
     if side * side != n_in:
         raise ValueError(f"{fn}: the network takes {n_in} inputs, not a square picture one could draw")
@@ -123,12 +114,27 @@ def digit_page(model, path="draw.html", *, preprocess: str | None = None, classe
             f"{fn}: preprocess={preprocess!r} makes {expected}×{expected} pictures but the network "
             f"takes {side}×{side} = {n_in} inputs"
         )
+    return {"side": side, "preprocess": preprocess, "box": PREPARATIONS[preprocess][1]}
+
+
+def digit_page(model, path="draw.html", *, preprocess: str | None = None, classes=None, title=None):
+    """Write the draw-a-digit page for ``model`` to ``path`` and return the path.
+
+    ``preprocess`` says how a drawing becomes the network's input: ``"mnist"`` (28×28: fit into
+    20×20, centre of mass at the centre), ``"digits"`` (8×8, the embedded digits: ink counts
+    of 4×4 blocks of a 32×32 bitmap, divided by 16) or ``"fit"`` (any square: the drawing
+    scaled to fill it); by default from the input size (784: mnist, 64: digits). ``classes``
+    names the outputs (default "0", "1", …). One self-contained HTML file, no network needed.
+    """
+    fn = "digit_page"
+    check_html_path(path, fn)
+    layers = inference_layers(model)
+    prep = preparation(layers[0]["inputs"], preprocess, fn)
+    side = prep["side"]
     layout = network_layout(model, (side, side), classes)
     data = {
         "title": str(title) if title is not None else "Draw a digit",
-        "side": side,
-        "preprocess": preprocess,
-        "box": PREPARATIONS[preprocess][1],
+        **prep,
         "layers": layers,
         "layout": layout,
         "edges": edge_weights(model, layout),
@@ -140,6 +146,6 @@ def digit_page(model, path="draw.html", *, preprocess: str | None = None, classe
         body=_BODY,
         data=data,
         css=["draw.css"],
-        js=["network.js", "draw.js"],
+        js=["network.js", "prepare.js", "draw.js"],
         fn=fn,
     )

@@ -57,7 +57,7 @@
     act(async () => showState(await api("/api/control", { action: "set", batch_size: Number($("c-batch").value) }))));
 
   function showState(st) {
-    if (!st) return;
+    if (!st || st.version < local.version) return;  // an update sent before the last build
     if (st.version !== local.version) {
       local.version = st.version;
       local.costs = [];
@@ -145,6 +145,7 @@
     const es = new EventSource("/api/stream");
     es.onmessage = (ev) => {
       const st = JSON.parse(ev.data);
+      if (st.version < local.version) return;
       const rebuilt = st.version !== local.version;
       showState(st);
       if (rebuilt) { afterBuild(); return; }
@@ -265,78 +266,18 @@
     await runForward();
   });
 
-  // The drawing becomes the network's input the way the training images were made.
+  // The drawing becomes the network's input the way the training images were made
+  // (prepare.js, shared with mg.viz.digit_page).
   function padGray() {
     const d = pctx.getImageData(0, 0, pad.width, pad.height).data;
     const g = new Float64Array(pad.width * pad.height);
     for (let i = 0; i < g.length; i++) g[i] = d[4 * i] / 255;
     return g;
   }
-  function boundingBox(g, w, h) {
-    let x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) {
-      if (g[yy * w + xx] > 0.05) { x0 = Math.min(x0, xx); x1 = Math.max(x1, xx); y0 = Math.min(y0, yy); y1 = Math.max(y1, yy); }
-    }
-    return x1 < 0 ? null : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
-  }
-  // MNIST: the digit's box scaled (anti-aliased) to fit 20×20, then placed in 28×28 with its
-  // centre of mass at the centre.
-  function asMnist(g) {
-    const box = boundingBox(g, pad.width, pad.height);
-    const out = new Array(784).fill(0);
-    if (!box) return out;
-    const [bx, by, bw, bh] = box;
-    const s = 20 / Math.max(bw, bh);
-    const w = Math.max(1, Math.round(bw * s)), h = Math.max(1, Math.round(bh * s));
-    const small = document.createElement("canvas");
-    small.width = w; small.height = h;
-    const sctx = small.getContext("2d", { willReadFrequently: true });
-    sctx.imageSmoothingEnabled = true; sctx.imageSmoothingQuality = "high";
-    sctx.drawImage(pad, bx, by, bw, bh, 0, 0, w, h);
-    const d = sctx.getImageData(0, 0, w, h).data;
-    let m = 0, mx = 0, my = 0;
-    for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) {
-      const v = d[4 * (yy * w + xx)] / 255; m += v; mx += v * (xx + 0.5); my += v * (yy + 0.5);
-    }
-    const ox = Math.round(14 - (m ? mx / m : w / 2)), oy = Math.round(14 - (m ? my / m : h / 2));
-    for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) {
-      const X = xx + ox, Y = yy + oy;
-      if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = d[4 * (yy * w + xx)] / 255;
-    }
-    return out;
-  }
-  // The embedded digits: the box scaled to fit a 32×32 bitmap, then the "on" pixels counted in
-  // each 4×4 block (0..16) and divided by 16, as the UCI data set was made.
-  function asDigits8(g) {
-    const box = boundingBox(g, pad.width, pad.height);
-    const out = new Array(64).fill(0);
-    if (!box) return out;
-    const [bx, by, bw, bh] = box;
-    const s = 32 / Math.max(bw, bh);
-    const w = Math.max(1, Math.round(bw * s)), h = Math.max(1, Math.round(bh * s));
-    const big = document.createElement("canvas");
-    big.width = 32; big.height = 32;
-    const bctx = big.getContext("2d", { willReadFrequently: true });
-    bctx.fillStyle = "#000"; bctx.fillRect(0, 0, 32, 32);
-    bctx.imageSmoothingEnabled = true; bctx.imageSmoothingQuality = "high";
-    bctx.drawImage(pad, bx, by, bw, bh, Math.floor((32 - w) / 2), Math.floor((32 - h) / 2), w, h);
-    const d = bctx.getImageData(0, 0, 32, 32).data;
-    // The data set's pen was thick (strokes about 6 of 32 pixels wide): a pixel is "on" when
-    // the scaled stroke covers a quarter of it or any of its neighbours does.
-    const on = (xx, yy) => xx >= 0 && yy >= 0 && xx < 32 && yy < 32 && d[4 * (yy * 32 + xx)] >= 64;
-    for (let yy = 0; yy < 32; yy++) for (let xx = 0; xx < 32; xx++) {
-      let hit = false;
-      for (let dy = -1; dy <= 1 && !hit; dy++) for (let dx = -1; dx <= 1 && !hit; dx++) hit = on(xx + dx, yy + dy);
-      if (hit) out[(yy >> 2) * 8 + (xx >> 2)] += 1 / 16;
-    }
-    return out;
-  }
   function useDrawing() {
-    const n = local.sizes ? local.sizes[0] : 64;
-    const g = padGray();
-    if (n === 784) mg.input = asMnist(g);
-    else if (n === 64) mg.input = asDigits8(g);
-    else { say(`drawing needs a network on 8×8 or 28×28 images; this one takes ${n} inputs`); return; }
+    const spec = local.state && local.state.preparation;
+    if (!spec) { say("this network's inputs are not a square picture: there is nothing to draw"); return; }
+    mg.input = window.microgradnetPrepare(padGray(), pad.width, spec);
     act(runForward);
   }
 
