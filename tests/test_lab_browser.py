@@ -108,16 +108,18 @@ def page(lab):
     chromium = require_program("chromium")
     from playwright.sync_api import sync_playwright
 
-    requests, problems = [], []
+    requests, problems, log = [], [], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which(chromium), args=ARGS)
         pg = browser.new_page(viewport={"width": 1300, "height": 1000})
         pg.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
         pg.on("pageerror", lambda e: problems.append(str(e)))
         pg.on("request", lambda r: requests.append(r.url))
+        pg.on("requestfinished", lambda r: log.append(f"{r.method} {r.url} {r.response().status}"))
+        pg.on("requestfailed", lambda r: log.append(f"{r.method} {r.url} failed: {r.failure}"))
         pg.goto(lab["url"])
         wait(pg, "window.microgradnet.ready === true")
-        pg.requests, pg.problems = requests, problems
+        pg.requests, pg.problems, pg.log = requests, problems, log
         yield pg
         browser.close()
 
@@ -130,7 +132,9 @@ def wait(page, expr, timeout=120.0):
             return
         time.sleep(0.1)
     shown = page.evaluate("document.getElementById('message').textContent")
-    raise AssertionError(f"timed out waiting for {expr}; the page says {shown!r}")
+    raise AssertionError(
+        f"timed out waiting for {expr}; the page says {shown!r}; last requests: {getattr(page, 'log', [])[-8:]}"
+    )
 
 
 def state(page, key):
@@ -219,13 +223,15 @@ def test_mnist_drawing_is_centred_like_the_training_digits(page, lab):
     assert "mnist" in page.eval_on_selector_all("#f-dataset option", "os => os.map(o => o.value)")
     page.select_option("#f-dataset", "mnist")
     page.fill("#f-hidden", "16,16")
-    version = state(page, "version")
+    version, pictures = state(page, "version"), state(page, "pictures")
     page.click("#b-build")
     wait(
         page,
         f"window.microgradnet.version > {version} && window.microgradnet.output === null || "
         f"window.microgradnet.version > {version}",
     )
+    # The new network's panels are drawn before anything is clicked (they move the buttons).
+    wait(page, f"window.microgradnet.pictures > {pictures}")
     page.click("#b-clear")
     wait(page, "document.querySelector('#network circle') !== null")
     box = page.locator("#pad").bounding_box()

@@ -162,6 +162,7 @@
     const w = await act(() => api("/api/weights"));
     if (w) drawWeights(w);
     if (mg.input) await runForward();
+    mg.pictures = (mg.pictures || 0) + 1;  // the panels are drawn anew: their layout has settled
   }
 
   // ----- weights -----------------------------------------------------------------------------
