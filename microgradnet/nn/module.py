@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..display import display_name
 from ..errors import ModelFileError
 from ..tensor import Tensor
 
@@ -129,7 +130,7 @@ class Module:
         """A table of the layers, their shapes and parameter counts, with the total."""
         rows = [("parameter", "shape", "count")]
         for name, p in self.named_parameters():
-            rows.append((name, "×".join(map(str, p.shape)), f"{p.data.size:,}"))
+            rows.append((display_name(name), "×".join(map(str, p.shape)), f"{p.data.size:,}"))
         rows.append(("total", "", f"{self.num_parameters():,}"))
         w = [max(len(r[i]) for r in rows) for i in range(3)]
         fmt = lambda r: f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:>{w[2]}}"  # noqa: E731

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..display import display_name
 from ..errors import GraphError
 from ..tensor import Tensor
 from .graph import _walk, format_number, graph_nodes, shape_text, summarize
@@ -140,17 +141,17 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
                     value = float(np.asarray(ld).reshape(-1)[0])
             if value is None:
                 scalar = False
-            formula = op.derivatives[k] if k < len(op.derivatives) else ""
+            formula = display_name(op.derivatives[k]) if k < len(op.derivatives) else ""
             factors.append(
                 {
                     "num": sym[id(out)],
                     "den": sym[id(below)],
-                    "op": op.name,
+                    "op": display_name(op.name),
                     "formula": formula,
                     "value": value,
                 }
             )
-            ops.append(op.name)
+            ops.append(display_name(op.name))
             tensors.append(out)
             below = out
         if scalar:

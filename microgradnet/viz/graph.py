@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
+from ..display import display_name
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward, topological_order
 from .render import INSTALL_GRAPHVIZ, WRITES, Drawing, GraphvizNotFoundError, run_renderer
@@ -351,10 +352,10 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
             op_node = dict(
                 id=f"op{i}",
                 kind="op",
-                label=op.describe(),
-                symbol=opname,
+                label=display_name(op.describe()),
+                symbol=display_name(opname),
                 op=op,
-                describe=op.describe(),
+                describe=display_name(op.describe()),
                 inputs=[f"t{index[id(p)]}" for p in t._prev],
                 out=tid,
                 tensor=t,
@@ -364,6 +365,7 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
             for k, p in enumerate(t._prev):
                 edges.append({"from": f"t{index[id(p)]}", "to": op_node["id"], "index": k})
             edges.append({"from": op_node["id"], "to": tid, "index": None})
+        sym, label = display_name(sym), display_name(label)  # no hidden or unwritable characters
         symbols[id(t)] = sym
         nodes.append(dict(base, kind=kind, label=label, symbol=sym, name=t.name))
 
@@ -405,7 +407,7 @@ def _clusters(order, index, paths) -> list[dict]:
         clusters.append(
             {
                 "id": f"cluster_{k}",
-                "label": _module_text(mod, paths.get(id(mod), "")),
+                "label": display_name(_module_text(mod, paths.get(id(mod), ""))),
                 "module": mod,
                 "members": [],
             }
@@ -598,7 +600,7 @@ def _tensor_label(n: dict, grads, show_values: bool, show_grads: bool) -> str:
 
 def _op_label(n: dict) -> str:
     op = n["op"]
-    sym = getattr(op, "symbol", "")
+    sym = display_name(getattr(op, "symbol", ""))
     parts = [f"<B>{escape_label(n['describe'])}</B>"]
     if sym:
         parts.append(_small(escape_label(sym), "#78350f"))

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..data import as_xy
+from ..display import display_name
 from ..errors import ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
 
@@ -201,7 +202,9 @@ def show_digits(data, n: int = 16, image_shape=None, predicted=None):
     classes = getattr(data, "classes", None)
     if image_shape is None:
         image_shape = getattr(data, "image_shape", None)
-    title = f"{min(n, len(y))} examples" + (f" from {data.name}" if hasattr(data, "name") else "")
+    title = f"{min(n, len(y))} examples" + (
+        f" from {display_name(data.name)}" if hasattr(data, "name") else ""
+    )
     if len(x) == 0:
         raise ValueError(f"{fn}: the data is empty")
     if predicted is not None:

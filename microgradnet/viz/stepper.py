@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
+from ..display import display_name
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward
-from .graph import draw_graph, graph_nodes, shape_text, stats
+from .graph import _walk, draw_graph, graph_nodes, shape_text, stats
 from .nudge import panel_data
 from .render import svg_size
 
@@ -44,13 +45,17 @@ __all__ = [
     "stepper_html",
     "Stepper",
     "page_data",
+    "graph_size",
     "toy_network",
     "sanitize_svg",
     "json_for_html",
+    "MAX_NODES",
 ]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
+MAX_NODES = 400
+"""The largest graph :func:`backprop_page` draws unless told otherwise (as ``draw_graph``)."""
 RELEASED = (
     "backprop_page: the graph's saved buffers were already released by a backward(); "
     "call backprop_page before cost.backward(), or use backward(retain_graph=True)"
@@ -140,7 +145,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     nodes = {}
     for n in g["nodes"]:
         if n["kind"] == "op":
-            nodes[n["id"]] = {"kind": "op", "label": n["describe"], "symbol": n["op"].symbol}
+            nodes[n["id"]] = {"kind": "op", "label": n["describe"], "symbol": display_name(n["op"].symbol)}
         else:
             t = n["tensor"]
             nodes[n["id"]] = {
@@ -166,13 +171,14 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
                 "op": n["id"],
                 "out": n["out"],
                 "inputs": n["inputs"],
-                "name": n["op"].name,
-                "formula": n["op"].symbol,
-                "eq": _equation(n["op"], out, ins, scalar),
+                "name": n["symbol"],
+                "formula": display_name(n["op"].symbol),
+                "eq": display_name(_equation(n["op"], out, ins, scalar)),
                 "edges": edges_in.get(n["id"], []) + [edge_out[n["id"]]],
             }
         )
 
+    equations = {f["op"]: f["eq"] for f in forward}
     backward = []
     leaf_grads: dict[str, np.ndarray] = {}
     for node, up, contribs in steps:
@@ -192,7 +198,9 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
                 ld = None
             if ld is not None:
                 local = stats(np.asarray(ld))
-            formula = op.derivative_text(i, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
+            formula = display_name(
+                op.derivative_text(i, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
+            )
             inputs.append(
                 {
                     "node": pid,
@@ -211,9 +219,9 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             {
                 "op": on["id"],
                 "out": tn["id"],
-                "name": op.name,
-                "describe": op.describe(),
-                "eq": next(f["eq"] for f in forward if f["op"] == on["id"]),
+                "name": on["symbol"],
+                "describe": on["describe"],
+                "eq": equations[on["id"]],
                 "upstream": stats(up),
                 "inputs": inputs,
                 "elementwise": bool(op.elementwise),
@@ -234,7 +242,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             else "Backpropagation through the network, one op at a time"
         )
     return {
-        "title": str(title),
+        "title": display_name(title),
         "scalar": scalar,
         "cost": tnodes[id(cost)]["id"],
         "cost_symbol": cost_sym,
@@ -371,10 +379,40 @@ def _fill(template: str, values: dict) -> str:
     return re.sub(r"@@([A-Z_]+)@@", lambda m: values[m.group(1)], template)
 
 
-def stepper_html(cost: Tensor, *, model=None, params=None, title=None, renderer=None) -> str:
+def graph_size(root: Tensor) -> int:
+    """How many boxes the picture of ``root``'s graph has: every tensor (leaves included) and
+    every op. Counted without drawing anything, so a too-big graph is refused at once."""
+    order = _walk(root)
+    return len(order) + sum(t._op is not None for t in order)
+
+
+def _check_size(cost, max_nodes, who: str) -> None:
+    """Refuse a graph of more than ``max_nodes`` boxes before any work (None: no limit)."""
+    if not isinstance(cost, Tensor):
+        raise TypeError(f"{who}: expected the cost Tensor, got {type(cost).__name__}")
+    if max_nodes is None:
+        return
+    size = graph_size(cost)
+    if size > max_nodes:
+        steps = sum(t._op is not None for t in _walk(cost))
+        raise GraphError(
+            f"{who}: the graph has {size} nodes ({steps} ops to step through), more than "
+            f"max_nodes={max_nodes}: too many steps to follow on one page. Step through a "
+            "smaller graph (one example, one layer, a smaller network), or pass "
+            "max_nodes=None to lay it out anyway (minutes for thousands of ops)"
+        )
+
+
+def stepper_html(
+    cost: Tensor, *, model=None, params=None, title=None, renderer=None, max_nodes: int | None = MAX_NODES
+) -> str:
     """The backprop stepper page for ``cost`` as HTML text: what :func:`backprop_page` writes
     and :func:`stepper` shows inline. ``renderer`` picks the program that lays out its graph
-    (see :mod:`microgradnet.viz.render`)."""
+    (see :mod:`microgradnet.viz.render`). A graph of more than ``max_nodes`` boxes (tensors
+    and ops, as ``graph_size`` counts them) is refused with a
+    :class:`~microgradnet.GraphError` before any work: a page of hundreds of steps is too
+    long to follow and slow to lay out (``max_nodes=None`` draws it anyway)."""
+    _check_size(cost, max_nodes, "backprop_page")
     data = page_data(cost, model=model, params=params, title=title)
     dot = draw_graph(
         cost, model=model, params=params, show_values=data["scalar"], max_nodes=None, renderer=renderer
@@ -401,19 +439,28 @@ def stepper_html(cost: Tensor, *, model=None, params=None, title=None, renderer=
 
 
 def backprop_page(
-    cost: Tensor, path="backprop.html", *, model=None, params=None, title=None, renderer=None
+    cost: Tensor,
+    path="backprop.html",
+    *,
+    model=None,
+    params=None,
+    title=None,
+    renderer=None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Path:
     """Write the backprop stepper for ``cost`` to ``path`` (one self-contained HTML file) and
     return the path.
 
     Call it *before* ``cost.backward()`` (it runs its own recording backward with the graph
     retained, and leaves every ``.grad`` untouched), or after ``backward(retain_graph=True)``.
-    ``model`` (or ``params``, a dict name -> tensor) names the parameters.
+    ``model`` (or ``params``, a dict name -> tensor) names the parameters. Like
+    ``draw_graph``, it refuses a graph of more than ``max_nodes`` boxes at once (see
+    :func:`stepper_html`).
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backprop_page: the page must be an .html file, got {path.name!r}")
-    page = stepper_html(cost, model=model, params=params, title=title, renderer=renderer)
+    page = stepper_html(cost, model=model, params=params, title=title, renderer=renderer, max_nodes=max_nodes)
     return write_bytes(path, page.encode("utf-8"))
 
 
@@ -450,7 +497,14 @@ class Stepper:
 
 
 def stepper(
-    cost: Tensor, *, model=None, params=None, title=None, height: int = 760, renderer=None
+    cost: Tensor,
+    *,
+    model=None,
+    params=None,
+    title=None,
+    height: int = 760,
+    renderer=None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Stepper:
     """The backprop stepper for ``cost``, shown inline when it is the last expression of a
     notebook cell: ``mg.viz.stepper(cost, model=model)``. Same page, same rules as
@@ -458,7 +512,8 @@ def stepper(
     height in pixels."""
     if height < 200:
         raise ValueError(f"stepper: height must be at least 200 pixels, got {height}")
-    return Stepper(stepper_html(cost, model=model, params=params, title=title, renderer=renderer), height)
+    page = stepper_html(cost, model=model, params=params, title=title, renderer=renderer, max_nodes=max_nodes)
+    return Stepper(page, height)
 
 
 class _CallableModule(types.ModuleType):
