@@ -58,3 +58,12 @@ def test_the_usual_pages_are_well_inside_the_limit():
 def test_a_wrong_suffix_is_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"\.html"):
         backprop_page(chain(3000), tmp_path / "page.svg")
+
+
+def test_the_inline_stepper_has_the_same_limit():
+    from microgradnet.viz.stepper import stepper
+
+    with pytest.raises(mg.GraphError, match=f"max_nodes={MAX_NODES}"):
+        stepper(chain(3000))
+    with pytest.raises(mg.GraphError, match="max_nodes=5"):
+        mg.viz.stepper(toy_network()[0], max_nodes=5)
