@@ -454,8 +454,9 @@ def backprop_page(
     Call it *before* ``cost.backward()`` (it runs its own recording backward with the graph
     retained, and leaves every ``.grad`` untouched), or after ``backward(retain_graph=True)``.
     ``model`` (or ``params``, a dict name -> tensor) names the parameters. Like
-    ``draw_graph``, it refuses a graph of more than ``max_nodes`` boxes at once (see
-    :func:`stepper_html`).
+    ``draw_graph``, it refuses a graph of more than ``max_nodes`` boxes (tensors and ops)
+    at once, with a :class:`~microgradnet.GraphError`: a page of hundreds of steps is too long
+    to follow and slow to lay out (``max_nodes=None`` draws it anyway).
     """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
