@@ -9,9 +9,10 @@ the forward pass never saw, and the gradient would be silently wrong. numpy arra
 version counter, so when the engine records a node, :func:`fingerprint_saved` notes a
 fingerprint of each saved array that user code can reach (an input's ``.data`` or the
 output's); :func:`check_saved` computes it again just before the rule runs. The fingerprint
-is the sum of the array's bits read as unsigned integers (wrapping around): one pass over
-the array, and a change of any single value changes it. Only a rearrangement of the same
-values, or changes that cancel out exactly, would go unnoticed. Arrays that an op made for
+of a small array (up to 2 KB) is a copy of its bytes; of a larger one, the sum of its bits
+read as unsigned integers (wrapping around): one pass over the array, and a change of any
+single value changes it. Only a rearrangement of the same values, or changes that cancel
+out exactly, would go unnoticed in a large array. Arrays that an op made for
 itself (matmul's ``x`` and ``W`` are the user's; squared-error's difference ``a − y`` is
 its own) are not fingerprinted: nobody else can write to them.
 
@@ -32,7 +33,7 @@ from .errors import DTypeError, GraphError, MicrogradnetError, ShapeError
 __all__ = ["CONTAINERS", "fingerprint_saved", "check_saved", "grads_tuple", "grad_error"]
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-_SMALL = 2048  # bytes: below this, hashing a copy of the bytes beats a numpy reduction
+_SMALL = 2048  # bytes: up to this, a copy of the bytes is cheaper than a numpy reduction
 
 
 CONTAINERS = frozenset((tuple, list, np.ndarray))
@@ -50,9 +51,10 @@ def _items(saved):
 
 
 def _fingerprint(a: np.ndarray):
-    """A number that changes when any value of ``a`` changes (see the module docstring)."""
+    """Something that changes when any value of ``a`` changes (see the module docstring):
+    the bytes themselves for a small array, else the wrapping sum of its bits."""
     if a.nbytes <= _SMALL or a.dtype.itemsize not in _UINT or a.dtype.hasobject:
-        return hash(a.tobytes())  # exact, and for a few values cheaper than a reduction
+        return a.tobytes()
     u = _UINT[a.dtype.itemsize]
     return np.add.reduce(a.view(u), axis=None, dtype=u)
 
@@ -66,9 +68,9 @@ def _owner(a, node) -> int | None:
     for i, p in enumerate(prev):
         if a is p.data:
             return i
-    base = a.base
-    if base is None:
+    if a.__class__ is not np.ndarray or a.base is None:
         return None
+    base = a.base
     for i, t in enumerate((*prev, node)):
         if base is t.data or base is t.data.base:
             return i if t is not node else -1
@@ -80,7 +82,11 @@ def fingerprint_saved(node):
     is not some tensor's values, or that no needed gradient reads), or None when nothing
     needs checking."""
     op = node._op
-    items = _items(op.saved)
+    saved = op.saved
+    if saved.__class__ is np.ndarray:  # one array (sigmoid, exp, log …): the usual case
+        return None if _owner(saved, node) is None else (_fingerprint(saved),)
+    if saved.__class__ is not tuple and saved.__class__ is not list:
+        return None
     read = op.reads
     if read is not None:  # only what the gradients of the inputs that need one read
         read = ()
@@ -88,10 +94,10 @@ def fingerprint_saved(node):
             if p.requires_grad:
                 read += ks
     prints = None
-    for k, a in enumerate(items):
-        if a.__class__ is np.ndarray and (read is None or k in read) and _owner(a, node) is not None:
+    for k, a in enumerate(saved):
+        if (read is None or k in read) and _owner(a, node) is not None:
             if prints is None:
-                prints = [None] * len(items)
+                prints = [None] * len(saved)
             prints[k] = _fingerprint(a)
     return prints
 

@@ -163,12 +163,34 @@ def test_changing_one_value_of_a_large_saved_batch_is_detected():
         cost.backward()
 
 
+def test_rearranging_the_values_of_a_small_saved_array_is_detected():
+    w = mg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True, name="w")
+    y = (w * w).sum()  # ∂y/∂w = 2w reads w
+    w.data[:] = w.data[::-1].copy()  # same values, another order
+    with pytest.raises(mg.GraphError, match="'w'"):
+        y.backward()
+
+
 def test_changing_an_ops_saved_output_in_place_is_detected():
     z = mg.Tensor(np.zeros(3), requires_grad=True)
     a = z.sigmoid()
     a.data *= 2
     with pytest.raises(mg.GraphError, match="the output of sigmoid"):
         a.sum().backward()
+
+
+def test_a_change_no_needed_gradient_reads_is_fine_and_one_it_reads_is_not():
+    # ∂(w·c)/∂w = c: the gradient of w reads c, never w itself (ops declare it in Op.reads)
+    w = mg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = mg.Tensor(np.array([3.0, 4.0]))
+    y = (w * c).sum()
+    w.data[...] = 0
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 4.0])
+    y = (w * c).sum()
+    c.data[...] = 0
+    with pytest.raises(mg.GraphError, match=r"input 1 of mul \(shape \(2,\)\)"):
+        y.backward()
 
 
 def test_changes_that_do_not_touch_saved_arrays_are_fine():
