@@ -102,6 +102,25 @@ html_title = f"microgradnet {release}"
 html_static_path = ["_static"]
 html_css_files = ["microgradnet.css"]
 html_js_files = ["microgradnet.js"]
+
+
+# The formulas are typeset by MathJax. A site read offline (or from a copy on disk) cannot
+# fetch it from the web, so the site carries its own: MathJax's single-file TeX-to-SVG build
+# (fonts included), from the "sphinx-mathjax-offline" package of the docs extra. Without that
+# package, Sphinx's default (MathJax from a CDN) is used.
+def _offline_mathjax() -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        return None
+    script = Path(spec.origin).parent / "static" / "mathjax" / "tex-svg.js"
+    return script if script.is_file() else None
+
+
+if _offline_mathjax() is not None:
+    html_static_path.append(str(_offline_mathjax()))
+    mathjax_path = "tex-svg.js"
 html_extra_path = [str(EXTRA)]
 html_show_sourcelink = False
 
