@@ -35,8 +35,8 @@ def test_no_visible_cell_holds_build_plumbing(page):
     assert not found, f"{page.name} shows build plumbing: {found}"
 
 
-@pytest.mark.parametrize("page", TUTORIAL, ids=lambda p: p.name)
-def test_the_tutorials_code_fits_the_column(page):
+@pytest.mark.parametrize("page", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "docs")))
+def test_the_code_fits_the_column(page):
     long = []
     for line, source in plumbing.visible_cells(page.read_text(encoding="utf-8")):
         for offset, text in enumerate(source.splitlines(), start=1):
