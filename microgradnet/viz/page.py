@@ -1,4 +1,4 @@
-"""One self-contained HTML page: the frame the learning page and the digit page share.
+"""One self-contained HTML page: the frame the stepper, the learning page and the digit page share.
 
 A page is a single file that opens from disk with no network: its CSS and JavaScript are
 inline, its numbers sit in a ``<script type="application/json">`` block, and a
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
-from .stepper import json_for_html
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -31,7 +31,7 @@ _TEMPLATE = """<!DOCTYPE html>
 @@CSS@@
 </style>
 </head>
-<body>
+<body@@BODY_ATTRS@@>
 @@BODY@@
 <script type="application/json" id="mg-data">@@DATA@@</script>
 <script>@@JS@@</script>
@@ -45,9 +45,25 @@ def asset(name: str) -> str:
     return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _fill(template: str, values: dict) -> str:
-    """One pass of ``@@NAME@@`` substitution: inserted text is never searched again."""
+def fill(template: str, values: dict) -> str:
+    """One pass of ``@@NAME@@`` substitution: text inserted for one name is never searched
+    again (a tensor named ``@@DATA@@`` stays that text)."""
     return re.sub(r"@@([A-Z_]+)@@", lambda m: values[m.group(1)], template)
+
+
+def json_for_html(obj) -> str:
+    """JSON that can sit inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and
+    the line separators are written as ``\\uXXXX`` escapes, so no ``</script>`` can appear."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(ch, esc)
+    return text
 
 
 def check_html_path(path, fn: str) -> Path:
@@ -57,24 +73,33 @@ def check_html_path(path, fn: str) -> Path:
     return path
 
 
-def write_page(path, *, title: str, body: str, data: dict, css: list[str], js: list[str], fn: str) -> Path:
-    """Write the page to ``path`` (atomically) and return the path. ``body`` is trusted markup
-    (the page's fixed layout); everything that comes from the user (names, numbers) travels
-    in ``data`` and reaches the page through ``textContent``. ``css`` and ``js`` name assets."""
-    path = check_html_path(path, fn)
+def page_html(
+    *, title: str, body: str, data: dict, css: list[str], js: list[str], body_attrs: dict | None = None
+) -> str:
+    """The page as HTML text. ``body`` is trusted markup (the page's fixed layout); everything
+    that comes from the user (names, numbers) travels in ``data`` and reaches the page through
+    ``textContent``. ``css`` and ``js`` name assets; the script runs by its hash alone."""
     script = "\n".join(asset(name) for name in js)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    page = _fill(
+    attrs = "".join(f' {k}="{html.escape(str(v))}"' for k, v in (body_attrs or {}).items())
+    return fill(
         _TEMPLATE,
         {
             "SCRIPT_HASH": f"sha256-{digest}",
             "TITLE": html.escape(title),
             "CSS": "\n".join(asset(name) for name in css),
+            "BODY_ATTRS": attrs,
             "BODY": body,
             "DATA": json_for_html(data),
             "JS": script,
         },
     )
+
+
+def write_page(path, *, title: str, body: str, data: dict, css: list[str], js: list[str], fn: str) -> Path:
+    """Write the page (see :func:`page_html`) to ``path`` atomically and return the path."""
+    path = check_html_path(path, fn)
+    page = page_html(title=title, body=body, data=data, css=css, js=js)
     return write_bytes(path, page.encode("utf-8"))
 
 

@@ -18,15 +18,11 @@ server, no file, nothing fetched). This module is callable for that reason:
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import json
 import re
 import sys
 import types
 import xml.etree.ElementTree as ET
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +33,7 @@ from ..errors import GraphError
 from ..tensor import Tensor, run_backward
 from .graph import _walk, draw_graph, graph_nodes, shape_text, stats
 from .nudge import panel_data
+from .page import fill, json_for_html, page_html
 from .render import svg_size
 
 __all__ = [
@@ -262,21 +259,6 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
 # ----------------------------------------------------------------------------------------
 # safe embedding
 # ----------------------------------------------------------------------------------------
-def json_for_html(obj) -> str:
-    """JSON that can sit inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and
-    the line separators are written as ``\\uXXXX`` escapes, so no ``</script>`` can appear."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    for ch, esc in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(ch, esc)
-    return text
-
-
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].lower()
 
@@ -319,23 +301,7 @@ def sanitize_svg(svg_text: str) -> tuple[str, float, float]:
     return ET.tostring(root, encoding="unicode"), width, height
 
 
-def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '@@SCRIPT_HASH@@'">
-<title>@@TITLE@@</title>
-<style>
-@@CSS@@
-</style>
-</head>
-<body data-phase="start" data-step="0">
-<header>
+_BODY = """<header>
   <h1 id="mg-title"></h1>
   <p class="sub">Forward: each op computes its output from its inputs. Backward: each op receives the
   <b>upstream gradient</b> ∂C/∂out and multiplies it by its <b>local derivative</b> ∂out/∂input:
@@ -366,17 +332,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <span class="sw receiving"></span>its inputs: gradient sent
   <span class="sw hasgrad"></span>has its gradient ∂C/∂·
 </footer>
-<script type="application/json" id="mg-data">@@DATA@@</script>
-<script>@@JS@@</script>
-</body>
-</html>
 """
-
-
-def _fill(template: str, values: dict) -> str:
-    """One pass of ``@@NAME@@`` substitution: text inserted for one name is never searched
-    again (a tensor named ``@@DATA@@`` stays that text)."""
-    return re.sub(r"@@([A-Z_]+)@@", lambda m: values[m.group(1)], template)
 
 
 def graph_size(root: Tensor) -> int:
@@ -420,21 +376,17 @@ def stepper_html(
     svg_text = dot.svg()
     size = svg_size(svg_text)
     svg, width, height = sanitize_svg(svg_text)
-    js = _asset("nudge.js") + "\n" + _asset("stepper.js")
-    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
-    return _fill(
-        _TEMPLATE,
-        {
-            "SCRIPT_HASH": f"sha256-{digest}",
-            "TITLE": html.escape(data["title"]),
-            "CSS": _asset("stepper.css") + _asset("nudge.css"),
-            "WIDTH": f"{width:.0f}",
-            "HEIGHT": f"{height:.0f}",
-            "MIN_FONT": f"{size.min_font:.2f}",
-            "SVG": svg,
-            "DATA": json_for_html(data),
-            "JS": js,
-        },
+    body = fill(
+        _BODY,
+        {"WIDTH": f"{width:.0f}", "HEIGHT": f"{height:.0f}", "MIN_FONT": f"{size.min_font:.2f}", "SVG": svg},
+    )
+    return page_html(
+        title=data["title"],
+        body=body,
+        data=data,
+        css=["stepper.css", "nudge.css"],
+        js=["nudge.js", "stepper.js"],
+        body_attrs={"data-phase": "start", "data-step": "0"},
     )
 
 
