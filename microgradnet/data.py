@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from microgradnet.errors import DataError, DTypeError, ShapeError
+from microgradnet.errors import HIDDEN_FOR_USER_ERRORS, DataError, DTypeError, ShapeError
 
 __all__ = ["Dataset", "batches", "one_hot", "as_xy"]
 
@@ -47,6 +47,7 @@ class Dataset:
     """
 
     def __init__(self, x, y, image_shape=None, classes=None, name: str = "dataset"):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         x = np.asarray(x)
         if x.ndim == 0:
             raise ShapeError(f"Dataset {name!r}: x must have one row per sample, got a scalar")
@@ -238,6 +239,7 @@ def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None, drop_l
     smaller batch is kept unless ``drop_last=True``. The result has ``len()`` (the number of
     batches), so progress bars such as tqdm show a total.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise DTypeError(f"batches: batch_size must be a positive int, got {batch_size!r}")
     if batch_size <= 0:

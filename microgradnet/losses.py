@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import ops
-from .errors import DTypeError, NumericalError, ShapeError
+from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, NumericalError, ShapeError
 from .tensor import Tensor, apply, as_tensor
 
 
@@ -58,6 +58,7 @@ def squared_error(output, target) -> Tensor:
     ``target``: integer labels ``(N,)`` (turned into one-hot rows), or an array/Tensor
     shaped like ``output``. Returns a scalar Tensor.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     a = as_tensor(output)
     if a.data.dtype.kind != "f":
         raise DTypeError("squared_error: the output must be a float tensor")
@@ -87,6 +88,7 @@ def cross_entropy(logits, target) -> Tensor:
     the softmax is applied inside, stably. ``target``: integer labels ``(N,)`` or target rows
     ``(N, C)`` (one-hot or probabilities). Averaged over the batch; ``∂C/∂z = (softmax(z) − y)/N``.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     z = as_tensor(logits)
     if z.ndim not in (1, 2):
         raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got {z.shape}")

@@ -65,6 +65,7 @@ import math
 import numpy as np
 
 from . import ops
+from .errors import HIDDEN_FOR_USER_ERRORS
 from .losses import cross_entropy, squared_error
 from .tensor import Tensor, _own, _state, no_grad, topological_order
 
@@ -276,6 +277,7 @@ class TrainStep:
 
     # ----- one step -------------------------------------------------------------------
     def __call__(self, xb, yb) -> float:
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if not self.replayable or not _state["grad"]:
             return self._plain(xb, yb)
         x = self._input(xb)
@@ -347,6 +349,7 @@ class TrainStep:
     # ----- recording ------------------------------------------------------------------
     def _record(self, x, xb, y) -> float:
         """Run one normal step on ``x`` and keep its tape."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         xt = Tensor._make(x, None, ())
         out = self.model(xt)
         cost = self.loss_fn(out, y)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import ModelFileError
+from .errors import HIDDEN_FOR_USER_ERRORS, ModelFileError
 from .files import open_regular
 
 FORMAT = "microgradnet-model-1"
@@ -54,6 +54,7 @@ def save(model, path, *, trained_on: dict | None = None) -> Path:
     data the model learnt from, e.g. ``{"dataset": "mnist", "split_test_set": 8000}``; it is
     stored with the architecture and comes back as ``model.trained_on`` after :func:`load`.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     if not hasattr(model, "config"):
         raise TypeError(
             f"save: can only save models that describe themselves (MLP), not {type(model).__name__}"
@@ -278,6 +279,7 @@ def load(path, *, allow_nonfinite: bool = False):
     infinite weights are refused unless ``allow_nonfinite=True`` (to inspect a diverged run).
     The model's ``trained_on`` is what :func:`save` recorded about its data, or None.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     from .nn import MLP
 
     config, arrays = read_model_file(path, allow_nonfinite=allow_nonfinite)

@@ -15,7 +15,10 @@ import numbers
 import numpy as np
 
 from . import checks, ops
-from .errors import DTypeError, GraphError, MicrogradnetError, ShapeError
+
+# Methods set __tracebackhide__ so that IPython shows a learner their own line and the check that
+# failed, not the frames in between (see errors.HIDDEN_FOR_USER_ERRORS).
+from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, GraphError, MicrogradnetError, ShapeError
 
 _state = {"grad": True, "dtype": np.dtype(np.float32)}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -129,6 +132,7 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to our operators: array + tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(data, Tensor):
             data = data.data
         if not isinstance(requires_grad, (bool, np.bool_)):
@@ -237,6 +241,7 @@ class Tensor:
     # ----- applying ops -----------------------------------------------------------------
     def _const(self, x) -> Tensor:
         """A number or array that meets this tensor becomes a constant of *this* dtype."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(x, Tensor):
             return x
         if isinstance(x, numbers.Number) or isinstance(x, (np.ndarray, np.generic, list, tuple)):
@@ -249,6 +254,7 @@ class Tensor:
         )
 
     def __add__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         other = self._const(other)
         # A vector added to every row of a matrix is a bias: record it as add_bias, so the
         # graph of ``x @ W + b`` reads matmul -> add_bias, as in the math.
@@ -259,31 +265,40 @@ class Tensor:
         return apply(ops.Add(), self, other)
 
     def __radd__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return self._const(other).__add__(self)
 
     def add_bias(self, b) -> Tensor:
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.AddBias(), self, self._const(b))
 
     def __sub__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sub(), self, self._const(other))
 
     def __rsub__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sub(), self._const(other), self)
 
     def __mul__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mul(), self, self._const(other))
 
     def __rmul__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mul(), self._const(other), self)
 
     def __truediv__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Div(), self, self._const(other))
 
     def __rtruediv__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Div(), self._const(other), self)
 
     def __pow__(self, p):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
             raise DTypeError(
                 "pow: the exponent must be a number (x ** 2); for a tensor exponent write exp(p * log(x))"
@@ -296,38 +311,46 @@ class Tensor:
         )
 
     def __neg__(self):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Neg(), self)
 
     def __pos__(self):
         return self
 
     def __matmul__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMul(), self, self._const(other))
 
     def __rmatmul__(self, other):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMul(), self._const(other), self)
 
     def __getitem__(self, index):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(index, Tensor):
             raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
         return apply(ops.GetItem(index), self)
 
     def sum(self, axis=None, keepdims=False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sum(axis, keepdims), self)
 
     def mean(self, axis=None, keepdims=False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mean(axis, keepdims), self)
 
     def reshape(self, *shape) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.Reshape(shape), self)
 
     def transpose(self, *axes) -> Tensor:
         """Reverse the axes, or permute them as given."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return apply(ops.Transpose(axes or None), self)
@@ -336,30 +359,37 @@ class Tensor:
 
     def exp(self) -> Tensor:
         """``e^x`` elementwise."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Exp(), self)
 
     def log(self) -> Tensor:
         """Natural log elementwise (all values must be > 0)."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Log(), self)
 
     def sigmoid(self) -> Tensor:
         """``σ(z) = 1/(1 + e^(−z))`` elementwise."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sigmoid(), self)
 
     def tanh(self) -> Tensor:
         """``tanh(z)`` elementwise."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Tanh(), self)
 
     def relu(self) -> Tensor:
         """``max(0, z)`` elementwise."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.ReLU(), self)
 
     def softmax(self, axis=-1) -> Tensor:
         """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Softmax(axis), self)
 
     def log_softmax(self, axis=-1) -> Tensor:
         """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.LogSoftmax(axis), self)
 
     # ----- backward ---------------------------------------------------------------------
@@ -372,6 +402,7 @@ class Tensor:
         ``retain_graph=True``; ``keep_grads=True`` also keeps every intermediate tensor's
         gradient in its ``.grad`` (the pictures use that).
         """
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if not self.requires_grad:
             raise GraphError(
                 "backward: this tensor does not require grad: none of the tensors it was "
@@ -406,6 +437,7 @@ def _is_bias(x: Tensor, b: Tensor) -> bool:
 def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
     """Run ``op`` forward on the inputs' arrays and, when a gradient will be needed,
     record the node (op + inputs) in the output tensor."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     try:
         data = op.forward(*[t.data for t in inputs])
     except MicrogradnetError:  # the op's own message: it names the op already
@@ -519,9 +551,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
 
 def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:
     """Make a :class:`Tensor` (the same as calling ``Tensor(...)``)."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
 def as_tensor(x, dtype=None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor of it."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)

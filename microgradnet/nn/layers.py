@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import HIDDEN_FOR_USER_ERRORS, DTypeError, ShapeError
 from ..tensor import as_tensor
 from .module import Module, Parameter
 
@@ -154,6 +154,7 @@ class Sequential(Module):
         self.layers = list(layers)
 
     def forward(self, x):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         for m in self.layers:
             x = m(x)
         return x

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import HIDDEN_FOR_USER_ERRORS
 from .layers import Linear, Sequential
 from .layers import activation as make_activation
 
@@ -30,6 +31,7 @@ class MLP(Sequential):
     def __init__(
         self, sizes, activation="sigmoid", output_activation="same", dtype=np.float32, seed=None, init=None
     ):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         sizes = list(sizes) if not isinstance(sizes, str) else sizes
         if (
             not isinstance(sizes, list)

@@ -7,7 +7,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..display import display_name
-from ..errors import ModelFileError
+from ..errors import HIDDEN_FOR_USER_ERRORS, ModelFileError
 from ..tensor import Tensor
 
 
@@ -32,6 +32,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args):
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         out = self.forward(*args)
         if isinstance(out, Tensor) and out._op is not None and out._scope is None:
             # The innermost module that produced this tensor: the pictures fold the ops
