@@ -252,6 +252,50 @@ def test_show_digits_with_the_networks_answers(digits):
         show_digits(train[:4], predicted=answers[:3])
 
 
+# ----- in a notebook --------------------------------------------------------------------
+def _every_picture(model, history, digits):
+    train, test = digits
+    return {
+        "show_digits": show_digits(train),
+        "show_weights": show_weights(model),
+        "show_network": show_network(model, test.x[0]),
+        "show_noise": show_noise(model),
+        "show_nudges": show_nudges(model, test.x[0], int(test.y[0])),
+        "cost_curve": cost_curve(history),
+    }
+
+
+def test_pictures_show_themselves_as_png_without_pyplot(trained, digits):
+    """What IPython puts in a cell's output for each picture: a PNG, with no %matplotlib
+    magic and no pyplot (so the inline backend cannot show it a second time)."""
+    formatters = require("IPython.core.formatters")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    fmt = formatters.DisplayFormatter()
+    model, history = trained
+    big = mg.nn.MLP([784, 16, 16, 10], seed=0)  # thousands of translucent edges
+    pictures_ = _every_picture(model, history, digits)
+    pictures_["show_network 784"] = show_network(big, np.random.default_rng(0).uniform(0, 1, 784))
+    for name, fig in pictures_.items():
+        assert isinstance(fig, mg.viz.Picture) and isinstance(fig, Figure), name
+        data, _ = fmt.format(fig)
+        assert set(data) == {"text/plain", "image/png"}, (name, set(data))
+        png = data["image/png"]
+        assert png.startswith(b"\x89PNG\r\n\x1a\n"), name
+        assert len(png) < 150_000, (name, len(png))  # a notebook output stays under 200 KB in base64
+        assert fig.canvas.manager is None  # never registered with pyplot
+    assert plt.get_fignums() == []
+
+
+def test_picture_save_writes_atomically(tmp_path, digits):
+    fig = show_digits(digits[0], n=4)
+    path = fig.save(tmp_path / "digits.svg")
+    assert path.read_bytes().startswith(b"<?xml") and os.listdir(tmp_path) == ["digits.svg"]
+    fig.savefig(tmp_path / "digits.png")  # matplotlib's own savefig works as ever
+    assert (tmp_path / "digits.png").read_bytes().startswith(b"\x89PNG")
+
+
 # ----- saving ---------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
 def test_save_figure_is_atomic(tmp_path, digits, suffix, magic):

@@ -35,6 +35,7 @@ _WHERE = {
     "show_nudge_table": "batch_nudges",
     "learning_page": "learning",
     "digit_page": "draw_page",
+    "Picture": "picture",
 }
 
 __all__ = sorted(_WHERE)

@@ -1,10 +1,12 @@
 """The videos' pictures: weights as images, the lit-up network, the cost curve, noise, nudges.
 
 Each function draws one of the figures of 3Blue1Brown's neural-network series (chapters
-1–4) for a microgradnet model and returns a :class:`matplotlib.figure.Figure`. Nothing
-here calls ``plt.show()`` or touches pyplot's global state: the figures are built with the
-object-oriented API, so they work headless (scripts, CI), in notebooks (a returned Figure
-displays itself) and can be saved with :func:`save_figure`.
+1–4) for a microgradnet model and returns a :class:`~microgradnet.viz.picture.Picture`:
+a :class:`matplotlib.figure.Figure` that shows itself as an image when it is a notebook
+cell's result (no ``%matplotlib`` magic needed). Nothing here calls ``plt.show()`` or
+touches pyplot's global state: the figures are built with the object-oriented API, so they
+work headless (scripts, CI), appear once in notebooks, and save with ``fig.save(path)`` or
+:func:`save_figure`.
 
 Colours follow one rule everywhere: **red = positive, blue = negative** (a diverging
 colormap centred at 0), and a neuron's **grey level is its activation** (0 dark, 1 bright).
@@ -23,7 +25,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..data import as_xy
 from ..display import display_name
-from ..errors import ShapeError
+from ..errors import HIDDEN_FOR_USER_ERRORS, ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
 
 __all__ = [
@@ -46,12 +48,16 @@ _DARK_BG, _DARK_FG = "#15171c", "#e8e8e8"
 # helpers
 # ----------------------------------------------------------------------------------------
 def _figure_class():
-    """matplotlib's Figure class, or an ImportError that says how to install it."""
+    """The figure class pictures are made of (:class:`~microgradnet.viz.picture.Picture`, a
+    matplotlib Figure that shows itself in notebooks), or an ImportError that says how to
+    install matplotlib."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401  (Picture is built on it)
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError('microgradnet\'s pictures need matplotlib: pip install "microgradnet[viz]"') from e
-    return Figure
+    from .picture import Picture
+
+    return Picture
 
 
 def _new_figure(figsize, layout="constrained", **kw):
@@ -196,6 +202,7 @@ def show_digits(data, n: int = 16, image_shape=None, predicted=None):
     ``predicted`` (the network's answers, one label per example) adds each answer to its
     title, ``label → answer``, in red where the answer is wrong.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_digits"
     n = _positive_int(n, "n", fn)
     x, y = as_xy(data, fn)
@@ -250,6 +257,7 @@ def show_weights(model, layer: int = 0, image_shape=None, max_neurons: int | Non
     (28×28 for MNIST, 8×8 for the digits; 4×4 for a layer after 16 neurons); ``max_neurons``
     draws only the first ones.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_weights"
     layers = _linear_layers(model)
     idx = _layer_index(layer, len(layers), fn)
@@ -297,6 +305,7 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
     labelled with ``classes`` (default "0", "1", …) and their activation, the predicted
     class highlighted. Readable for 784-16-16-10.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_network"
     _figure_class()  # the clear message if matplotlib is missing
     from matplotlib.collections import LineCollection
@@ -495,6 +504,7 @@ def cost_curve(history, ax=None):
     ``history`` is what :func:`microgradnet.fit` returns (or its ``as_dict()``). Draws on
     ``ax`` if given, else on a new figure; returns the figure.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     _figure_class()  # the clear message if matplotlib is missing
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -549,6 +559,7 @@ def show_noise(model, seed: int = 0, image_shape=None, classes=None):
     — and show it beside the bar chart of the output activations: the network was only ever
     asked "which digit?", so it answers anyway, often confidently. The title names the
     predicted class and its activation."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_noise"
     layers = _linear_layers(model)
     n_in = layers[0].in_features
@@ -623,6 +634,7 @@ def show_nudges(model, x, y, top: int = 10, loss="mse", classes=None):
     ``loss`` is ``"mse"`` (the videos' cost) or ``"cross_entropy"`` (for a network with raw
     outputs). The model's parameter gradients are left as they were.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_nudges"
     from ..training import get_loss
 
@@ -748,6 +760,7 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
     stray file. No timestamps are embedded, so the same figure gives the same file.
     Returns the path.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     _figure_class()  # the clear message if matplotlib is missing
     import matplotlib
 
