@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+from conftest import require
 
 import microgradnet as mg
 from microgradnet.viz.chain import chain_rule, chain_rule_paths
@@ -116,3 +117,22 @@ def test_the_public_name_stays_the_function_after_the_module_is_imported():
 
     assert callable(mg.viz.chain_rule) and fn is mg.viz.chain_rule
     assert mg.viz.chain_rule.__name__ == "chain_rule"
+
+
+def test_chain_rule_shows_once_in_ipython(capsys):
+    """In a notebook the printed text is the output: the returned str adds nothing (not the
+    same text again, quoted, with its line breaks as \\n)."""
+    formatters = require("IPython.core.formatters")
+    fmt = formatters.DisplayFormatter()
+    cost, p = toy_network()
+    text = chain_rule(cost, p["w2"])
+    printed = capsys.readouterr().out
+    assert printed == text + "\n" and isinstance(text, str)
+    assert fmt.format(text) == ({}, {})  # already on the screen: nothing more
+
+    quiet = chain_rule(cost, p["w2"], file=io.StringIO())  # printed elsewhere: shown when displayed
+    assert quiet == text and not quiet.printed
+    fmt.format(quiet)
+    assert capsys.readouterr().out == text + "\n"
+    pretty = formatters.PlainTextFormatter()
+    assert pretty(text) == text  # as text, not as a quoted repr

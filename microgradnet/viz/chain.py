@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..display import display_name
-from ..errors import GraphError
+from ..errors import HIDDEN_FOR_USER_ERRORS, GraphError
 from ..tensor import Tensor
 from .graph import _walk, format_number, graph_nodes, shape_text, summarize
 
-__all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "MAX_PATHS"]
+__all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "ChainRuleText", "MAX_PATHS"]
 
 MAX_PATHS = 1000
 WIDTH = 80  # the printed chain fits a terminal (and a page of the docs) without scrolling
@@ -100,6 +100,7 @@ def _consumers(order):
 def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> list[ChainPath]:
     """Every path from ``cost`` down to ``wrt``, each with its factors and its share of the
     gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``)."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     if not isinstance(cost, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError("chain_rule: cost and wrt must be Tensors")
     order = _walk(cost)
@@ -190,9 +191,31 @@ def _vjp_along(cost, wrt, steps) -> np.ndarray:
     return np.asarray(g, dtype=np.float64).reshape(wrt.shape)
 
 
-def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> str:
+class ChainRuleText(str):
+    """The text :func:`chain_rule` prints and returns: a ``str`` that appears once in a notebook.
+
+    A cell ending in ``chain_rule(...)`` would otherwise show the printed text and then the
+    returned string again, quoted, with its line breaks as ``\\n``. When the text already went
+    to the screen (``printed``) IPython shows nothing more; otherwise it shows the text itself.
+    """
+
+    printed = False
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+    def _ipython_display_(self):
+        if not self.printed:
+            print(self)
+
+
+def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> ChainRuleText:
     """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
-    path with its product of partial derivatives, and the total when there are several."""
+    path with its product of partial derivatives, and the total when there are several.
+
+    The result is a ``str`` (:class:`ChainRuleText`); a notebook cell ending in this call shows
+    the text once."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     paths = chain_rule_paths(cost, wrt, model=model, params=params)
     names = {
         id(n["tensor"]): n["label"]
@@ -237,6 +260,7 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
             lines.append(f"   {dW} ← {p.partials()}")
             lines.append("   = " + summarize(p.value).replace("\n", "; "))
         lines.append(f"total {dW} ({shape_text(wrt.shape)}) = " + summarize(total).replace("\n", "; "))
-    text = "\n".join(_fit(line) for line in lines)
+    text = ChainRuleText("\n".join(_fit(line) for line in lines))
     print(text, file=file if file is not None else sys.stdout)
+    text.printed = file is None or file is sys.stdout
     return text
