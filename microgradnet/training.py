@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from .data import as_xy
-from .errors import NumericalError
+from .errors import HIDDEN_FOR_USER_ERRORS, NumericalError
 from .losses import cross_entropy, squared_error
+from .progress import Progress
 from .tensor import no_grad
 
 LOSSES = {
@@ -53,10 +54,13 @@ class Evaluation:
             f"accuracy {self.accuracy:.2%} ({round(self.accuracy * self.n)}/{self.n}), cost {self.cost:.4f}"
         )
 
+    __repr__ = __str__  # a notebook cell ending in evaluate(...) shows the readable line
+
 
 def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
     """Accuracy (the largest output is the predicted class) and mean cost of ``model`` on
     ``data`` (a Dataset or ``(x, y)`` with integer labels), without building a graph."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     x, y = as_xy(data, "evaluate")
     fn = get_loss(loss)
     if len(x) == 0:
@@ -90,6 +94,44 @@ class History:
     def as_dict(self) -> dict:
         """The numbers (everything but the snapshots and the test data), as plain lists."""
         return {k: list(v) for k, v in vars(self).items() if k not in ("snapshots", "test_data")}
+
+    def epoch_line(self, epoch: int, epochs: int | None = None) -> str:
+        """One line about epoch ``epoch`` (counted from 0): ``epoch  3/10  cost 0.0412
+        accuracy 95.10%  test accuracy 94.44%  (0.05 s)``; what is not measured is left out."""
+        of = f"/{epochs}" if epochs is not None else ""
+        width = len(str(epochs)) if epochs is not None else 1
+        parts = [f"epoch {epoch + 1:>{width}}{of}", f"cost {self.cost[epoch]:.4f}"]
+        for name, values in (("accuracy", self.accuracy), ("test accuracy", self.test_accuracy)):
+            if epoch < len(values) and math.isfinite(values[epoch]):
+                parts.append(f"{name} {values[epoch]:.2%}")
+        line = "  ".join(parts)
+        return line + (f"  ({self.seconds[epoch]:.2f} s)" if epoch < len(self.seconds) else "")
+
+    def __str__(self):
+        """A short summary (the lists themselves stay in the attributes): epochs, time,
+        the final cost and accuracies, and the best test accuracy."""
+        n = len(self.cost)
+        if n == 0:
+            return "History: no epochs yet"
+        head = f"History: {n} epoch{'s' if n != 1 else ''}"
+        if self.seconds:
+            head += f" in {sum(self.seconds):.1f} s"
+        parts = [f"final cost {self.cost[-1]:.4f}"]
+        if self.accuracy and math.isfinite(self.accuracy[-1]):
+            parts.append(f"accuracy {self.accuracy[-1]:.2%}")
+        if self.test_accuracy:
+            parts.append(f"test accuracy {self.test_accuracy[-1]:.2%}")
+            best = max(range(len(self.test_accuracy)), key=lambda k: self.test_accuracy[k])
+            if best != len(self.test_accuracy) - 1:
+                parts.append(f"best {self.test_accuracy[best]:.2%} at epoch {best + 1}")
+        lists = "per epoch: " + " ".join(f".{k}" for k in self.as_dict() if k != "step_cost")
+        if self.step_cost:
+            lists += f"; per step: .step_cost ({len(self.step_cost):,} values)"
+        if self.snapshots:
+            lists += f"; .snapshots ({len(self.snapshots)} models)"
+        return f"{head}: {', '.join(parts)}\n  ({lists})"
+
+    __repr__ = __str__  # a notebook cell ending in fit(...) shows this, not 10,000 numbers
 
 
 @dataclass
@@ -129,7 +171,7 @@ def fit(
     optimizer=None,
     test=None,
     seed: int | None = 0,
-    progress: bool = True,
+    progress: bool | str = True,
     fast: bool = True,
     callback=None,
     snapshots: int = 0,
@@ -147,7 +189,12 @@ def fit(
     first step to the end, in ``history.snapshots`` (:class:`Snapshot`), and the test data in
     ``history.test_data``: :func:`microgradnet.viz.learning_page` plays them back. The default
     0 keeps nothing and costs nothing.
+
+    ``progress=True`` shows a bar within each epoch and keeps one line per finished epoch
+    (cost, accuracies, time), in a terminal or a notebook, and nothing in logs or pipes
+    (``microgradnet.progress``); ``"bar"`` shows only the bar; ``False`` nothing.
     """
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     from .data import batches
     from .optim import SGD
 
@@ -174,13 +221,13 @@ def fit(
         history.test_data = test
         if 0 in keep:
             history.snapshots.append(_snapshot(model, 0, per_epoch))
+    shown = Progress(enabled=bool(progress), lines=progress != "bar")
     for epoch in range(epochs):
         t0 = time.perf_counter()
         it = batches((x, y), batch_size=batch_size, shuffle=True, seed=None if seed is None else seed + epoch)
-        bar = _bar(it, epoch, epochs, progress)
         total = 0.0
         count = 0
-        for i, (xb, yb) in enumerate(bar):
+        for i, (xb, yb) in enumerate(shown.each(it, desc=f"epoch {epoch + 1}/{epochs}")):
             if step is not None:
                 c = step(xb, yb)
             else:
@@ -201,8 +248,8 @@ def fit(
                 history.snapshots.append(_snapshot(model, done, per_epoch))
             total += c * len(xb)
             count += len(xb)
-            if progress and i % 50 == 0 and hasattr(bar, "set_postfix_str"):
-                bar.set_postfix_str(f"cost={c:.4f}")
+            if i % 50 == 0:
+                shown.note(f"cost={c:.4f}")
         history.cost.append(total / max(count, 1))
         history.accuracy.append(evaluate(model, (x, y), fn).accuracy if len(x) <= 20000 else float("nan"))
         if test is not None:
@@ -210,14 +257,7 @@ def fit(
             history.test_cost.append(ev.cost)
             history.test_accuracy.append(ev.accuracy)
         history.seconds.append(time.perf_counter() - t0)
+        shown.end_epoch(history.epoch_line(epoch, epochs))
         if callback is not None:
             callback(epoch, history)
     return history
-
-
-def _bar(it, epoch, epochs, enabled):
-    if not enabled:
-        return it
-    from .progress import progress
-
-    return progress(it, desc=f"epoch {epoch + 1}/{epochs}")

@@ -94,3 +94,29 @@ def test_evaluate_counts_correct_answers_exactly():
     assert ev.cost == pytest.approx(1.0)
     with pytest.raises(ValueError, match="loss"):
         mg.evaluate(Fixed(), (x, y), loss="hinge")
+
+
+def test_history_and_evaluation_print_short_summaries():
+    train, test = mg.datasets.load_digits()
+    model = mg.nn.MLP([64, 16, 10], seed=0)
+    history = mg.fit(model, train, epochs=4, lr=3.0, batch_size=10, test=test, progress=False)
+    text = repr(history)
+    assert text == str(history) and len(text) < 300 and text.count("\n") == 1, text
+    assert text.startswith("History: 4 epochs in ")
+    assert f"final cost {history.cost[-1]:.4f}" in text
+    assert f"accuracy {history.accuracy[-1]:.2%}" in text
+    assert f"test accuracy {history.test_accuracy[-1]:.2%}" in text
+    assert f".step_cost ({len(history.step_cost):,} values)" in text
+    assert len(history.step_cost) == 4 * 144 and len(history.cost) == 4  # the lists stay whole
+
+    best = mg.training.History(cost=[0.3, 0.2, 0.25], test_accuracy=[0.8, 0.9, 0.85], seconds=[1, 1, 1])
+    assert "test accuracy 85.00%, best 90.00% at epoch 2" in str(best)
+    assert str(mg.training.History()) == "History: no epochs yet"
+    assert best.epoch_line(1, 3) == "epoch 2/3  cost 0.2000  test accuracy 90.00%  (1.00 s)"
+
+    ev = mg.evaluate(model, test)
+    assert (
+        repr(ev)
+        == str(ev)
+        == f"accuracy {ev.accuracy:.2%} ({round(ev.accuracy * 360)}/360), cost {ev.cost:.4f}"
+    )

@@ -264,10 +264,7 @@ def train_network(args, say):
     )
 
     def report(epoch, h):
-        say(
-            f"epoch {epoch + 1:>3}/{epochs}  cost {h.cost[-1]:.4f}  test accuracy {h.test_accuracy[-1]:.2%}"
-            f"  ({h.seconds[-1]:.2f} s)"
-        )
+        say(h.epoch_line(epoch, epochs))
 
     t0 = time.perf_counter()
     try:
@@ -281,7 +278,9 @@ def train_network(args, say):
                 optimizer=opt,
                 test=test,
                 seed=args.seed,
-                progress=not args.quiet,
+                progress=False
+                if args.quiet
+                else "bar",  # a bar in each epoch on a terminal; the lines are ours
                 callback=report,
                 snapshots=args.snapshots if getattr(args, "watch", None) else 0,
             )
