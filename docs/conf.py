@@ -19,10 +19,9 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # the microgradnet of this checkout, not an installed one
 sys.path.insert(0, str(DOCS / "_ext"))  # our small Sphinx extensions
 
-# The notebooks' kernel inherits this environment: it imports the same microgradnet, and
-# pictures render inline even where CI exports MPLBACKEND=Agg for the tests.
+# The notebooks' kernel inherits this environment: it imports the same microgradnet. No
+# matplotlib backend or magic is needed: the pictures show themselves (viz.picture.Picture).
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 # The pages train small networks on small batches, where a second BLAS thread costs more in
 # hand-offs than it saves (benchmarks/ measures it): one thread keeps the build quick.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -105,3 +105,38 @@ def _restore_default_dtype():
     before = mg.get_default_dtype()
     yield
     mg.set_default_dtype(before)
+
+
+def notebook_env(folder: Path) -> dict:
+    """Environment for a Jupyter kernel or server run by a test, everything under ``folder``.
+
+    A kernelspec named ``python3`` that runs THIS interpreter (``sys.executable`` with its
+    ipykernel, not whatever ``python`` is first on PATH) comes first on JUPYTER_PATH, so a
+    notebook saved with the usual ``python3`` kernel runs here; the kernel imports this
+    checkout's microgradnet. Config, runtime and IPython folders are private to the test.
+    MPLBACKEND is dropped, as in a learner's notebook.
+    """
+    import json
+    import sys
+
+    require("ipykernel")
+    spec = folder / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (microgradnet tests)",
+                "language": "python",
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(
+        JUPYTER_PATH=str(folder / "jupyter"),
+        JUPYTER_CONFIG_DIR=str(folder / "config"),
+        JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+        IPYTHONDIR=str(folder / "ipython"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    return env

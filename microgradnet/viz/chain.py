@@ -209,11 +209,11 @@ class ChainRuleText(str):
             print(self)
 
 
-def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> ChainRuleText:
+def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> str:
     """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
     path with its product of partial derivatives, and the total when there are several.
 
-    The result is a ``str`` (:class:`ChainRuleText`); a notebook cell ending in this call shows
+    The result is a ``str`` (``ChainRuleText``); a notebook cell ending in this call shows
     the text once."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     paths = chain_rule_paths(cost, wrt, model=model, params=params)

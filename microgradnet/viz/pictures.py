@@ -1,7 +1,7 @@
 """The videos' pictures: weights as images, the lit-up network, the cost curve, noise, nudges.
 
 Each function draws one of the figures of 3Blue1Brown's neural-network series (chapters
-1–4) for a microgradnet model and returns a :class:`~microgradnet.viz.picture.Picture`:
+1–4) for a microgradnet model and returns a :class:`~microgradnet.viz.Picture`:
 a :class:`matplotlib.figure.Figure` that shows itself as an image when it is a notebook
 cell's result (no ``%matplotlib`` magic needed). Nothing here calls ``plt.show()`` or
 touches pyplot's global state: the figures are built with the object-oriented API, so they
@@ -48,7 +48,7 @@ _DARK_BG, _DARK_FG = "#15171c", "#e8e8e8"
 # helpers
 # ----------------------------------------------------------------------------------------
 def _figure_class():
-    """The figure class pictures are made of (:class:`~microgradnet.viz.picture.Picture`, a
+    """The figure class pictures are made of (:class:`~microgradnet.viz.Picture`, a
     matplotlib Figure that shows itself in notebooks), or an ImportError that says how to
     install matplotlib."""
     try:
