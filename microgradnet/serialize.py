@@ -241,6 +241,7 @@ def describe_nonfinite(name: str, values: np.ndarray) -> str | None:
 def read_model_file(path, *, allow_nonfinite: bool = False) -> tuple[dict, dict]:
     """The architecture dict and the weight arrays of a model file, each checked against the
     other before anything big is read; every error names the file."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     path = Path(path)
     with open_regular(path, ModelFileError, "model file") as f:
         if f.read(6) == b"\x93NUMPY":
