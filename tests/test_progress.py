@@ -71,7 +71,6 @@ def test_train_on_a_terminal_shows_tqdm_bars_within_each_epoch(columns):
 def test_train_without_tqdm_draws_the_plain_bar():
     out = _in_terminal(["-c", NO_TQDM, *TRAIN[2:]])
     assert "\repoch 1/2" in out and "|" in out and "/719 [" in out
-    assert "█" in out  # some progress was drawn
     finished = [line for line in _epoch_lines(out) if "test accuracy" in line]
     assert len(finished) == 2
 
@@ -125,3 +124,25 @@ def test_bar_text():
     assert half == "epoch 1/3  50% |████████████            | 4/8 [2.0s<2.0s] cost=0.5"
     assert "|▌   |" in bar_text(1, 8, 1.0, width=4)  # eighth blocks: 1/8 of 4 cells is half a cell
     assert bar_text(5, None, 1.5, "steps") == "steps 5 [1.5s]"
+
+
+def test_the_plain_bar_redraws_in_place_and_clears_its_line():
+    import io
+    import time
+
+    from microgradnet.progress import _PlainBar
+
+    def slow():
+        for k in range(6):
+            time.sleep(0.05)
+            yield k
+
+    out = io.StringIO()
+    bar = _PlainBar(slow(), 6, "epoch 1/1", out)
+    bar.set_postfix_str("cost=0.5")
+    assert list(bar) == list(range(6))
+    text = out.getvalue()
+    draws = text.split("\r")[1:-2]  # the last two: the blank line that clears, the line start
+    assert len(draws) >= 3 and "\n" not in text
+    assert draws[0].startswith("epoch 1/1   0% |") and "█" in draws[-1] and "cost=0.5" in draws[-1]
+    assert text.endswith("\r" + " " * bar.width + "\r")
