@@ -2,6 +2,7 @@
 every request, training runs and the cost falls, pause pauses, a drawn digit's outputs and a
 switched-off neuron's effect equal the Python model's, nothing leaves 127.0.0.1."""
 
+import json
 import os
 import shutil
 import signal
@@ -249,7 +250,7 @@ def test_mnist_drawing_is_centred_like_the_training_digits(page, lab):
     assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5  # centre of mass in the middle
     page.click("#b-save")
     name = state(page, "saved")
-    wait(page, f"window.microgradnet.saved !== {name!r}")
+    wait(page, f"window.microgradnet.saved !== {json.dumps(name)}")  # null before any save
     model = mg.load(lab["save_dir"] / state(page, "saved"))
     assert model.sizes == [784, 16, 16, 10]
     np.testing.assert_allclose(state(page, "output"), python_forward(model, img.ravel()), atol=1e-5)
