@@ -278,7 +278,7 @@ def per_op(torch, quick):
     with mg.no_grad():
         rows.append(("microgradnet, no_grad()", best(lambda: t_rec.sigmoid())))
     rows.append(("microgradnet, constant input", best(lambda: t_const.sigmoid())))
-    op = mg.ops.Sigmoid()
+    op = mg.ops.SigmoidOp()
     rows.append(("microgradnet op.forward (what replay runs)", best(lambda: op.forward(z))))
     rows.append(("numpy, 1/(1+exp(-z))", best(lambda: 1.0 / (1.0 + np.exp(-z)))))
     rows.append(("numpy, the floor's in-place sigmoid", best(lambda: np_sigmoid(z.copy()))))

@@ -16,7 +16,7 @@ import numpy as np
 
 from microgradnet.errors import HIDDEN_FOR_USER_ERRORS, DataError, DTypeError, ShapeError
 
-__all__ = ["Dataset", "batches", "one_hot", "as_xy"]
+__all__ = ["Dataset", "batches", "one_hot", "one_hot_rows", "as_xy"]
 
 
 def _as_labels(y, what: str = "labels") -> np.ndarray:
@@ -283,6 +283,21 @@ def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndar
                 f"one_hot: label {int(arr.ravel()[i])} (at position {i}) is outside "
                 f"0..{num_classes - 1} for num_classes={num_classes}"
             )
-    out = np.zeros(arr.shape + (num_classes,), dtype=dtype)
-    np.put_along_axis(out, arr[..., None], 1, axis=-1)
-    return out
+    return one_hot_rows(arr, num_classes, dtype)
+
+
+_EYES: dict = {}
+
+
+def one_hot_rows(labels: np.ndarray, num_classes: int, dtype) -> np.ndarray:
+    """Row ``k`` of the identity matrix for each label ``k``: the one place labels become
+    one-hot rows (:func:`one_hot`, the costs and replay all call it). ``labels`` must be
+    integers already checked to lie in ``0 .. num_classes - 1``; the result is a new array."""
+    key = (num_classes, np.dtype(dtype))
+    eye = _EYES.get(key)
+    if eye is None:
+        if len(_EYES) > 64:
+            _EYES.clear()
+        eye = _EYES[key] = np.eye(num_classes, dtype=dtype)
+        eye.flags.writeable = False
+    return eye[labels]

@@ -12,14 +12,17 @@ import math
 import numpy as np
 
 from . import ops
+from .data import one_hot_rows
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, NumericalError, ShapeError
 from .tensor import Tensor, apply, as_tensor
 
 
 def _labels(target, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
     """Integer class labels as an int64 array (checked), or None if ``target`` is not labels."""
-    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if isinstance(target, Tensor) or arr.dtype.kind not in "iu":
+    if isinstance(target, Tensor):
+        return None
+    arr = target if isinstance(target, np.ndarray) else np.asarray(target)
+    if arr.dtype.kind not in "iu":
         return None
     expect = () if n is None else (n,)
     if arr.shape != expect:
@@ -27,7 +30,9 @@ def _labels(target, n_classes: int, n: int | None, fn: str) -> np.ndarray | None
             f"{fn}: {'a single label' if n is None else f'{n} labels'} expected for output "
             f"of this shape, got labels of shape {arr.shape}"
         )
-    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+    # Read as unsigned, a negative label is a huge number: one max() checks 0..C-1.
+    unsigned = arr if arr.dtype.kind == "u" else arr.view(f"u{arr.dtype.itemsize}")
+    if arr.size and unsigned.max() >= n_classes:
         raise ValueError(
             f"{fn}: labels must lie in 0..{n_classes - 1} (the output has {n_classes} values "
             f"per example), found {int(arr.min() if arr.min() < 0 else arr.max())}"
@@ -48,6 +53,20 @@ def _check_finite(cost: Tensor, fn: str, *arrays) -> Tensor:
     return cost
 
 
+def squared_error_target(output: np.ndarray, target) -> np.ndarray:
+    """What :func:`squared_error` compares ``output`` with, as an array: one-hot rows for
+    integer labels, else the target's numbers in the output's dtype."""
+    if output.ndim in (1, 2):
+        n = output.shape[0] if output.ndim == 2 else None
+        labels = _labels(target, output.shape[-1], n, "squared_error")
+        if labels is not None:
+            return one_hot_rows(labels, output.shape[-1], output.dtype)
+    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if arr.dtype.kind not in "fiub":
+        raise DTypeError(f"squared_error: the target must hold numbers, got dtype {arr.dtype}")
+    return arr.astype(output.dtype, copy=False)
+
+
 def squared_error(output, target) -> Tensor:
     """3Blue1Brown's cost: ``C = (1/N) Σ_n Σ_j (a_nj − y_nj)²``, no ½ factor.
 
@@ -62,23 +81,37 @@ def squared_error(output, target) -> Tensor:
     a = as_tensor(output)
     if a.data.dtype.kind != "f":
         raise DTypeError("squared_error: the output must be a float tensor")
-    n = a.shape[0] if a.ndim == 2 else None
-    labels = _labels(target, a.shape[-1], n, "squared_error") if a.ndim in (1, 2) else None
-    if labels is not None:
-        y = np.zeros(a.shape, dtype=a.dtype)
-        if a.ndim == 2:
-            y[np.arange(a.shape[0]), labels] = 1
-        else:
-            y[labels] = 1
-        y = Tensor._make(y, None, ())
-    else:
+    if isinstance(target, Tensor):
         y = a._const(target)
+    else:
+        y = Tensor._make(squared_error_target(a.data, target), None, ())
     if y.shape != a.shape:
         raise ShapeError(
             f"squared_error: output {a.shape} and target {y.shape} differ in shape "
             "(give one target row per output row, or integer labels)"
         )
-    return _check_finite(apply(ops.SquaredError(), a, y), "squared_error", a.data, y.data)
+    return _check_finite(apply(ops.SquaredErrorOp(), a, y), "squared_error", a.data, y.data)
+
+
+def cross_entropy_target(logits: np.ndarray, target) -> np.ndarray:
+    """What :func:`cross_entropy` compares the logits with: int64 class indices for integer
+    labels, else target rows (one-hot or probabilities) in the logits' dtype."""
+    if logits.ndim not in (1, 2):
+        raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got {logits.shape}")
+    n = logits.shape[0] if logits.ndim == 2 else None
+    labels = _labels(target, logits.shape[-1], n, "cross_entropy")
+    if labels is not None:
+        return labels
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "fiub":
+        raise DTypeError(f"cross_entropy: target must be labels or numbers, got dtype {t.dtype}")
+    t = t.astype(logits.dtype, copy=False)
+    if t.shape != logits.shape:
+        raise ShapeError(
+            f"cross_entropy: logits {logits.shape} and target {t.shape} differ in shape "
+            "(give integer labels or one row of probabilities per example)"
+        )
+    return t
 
 
 def cross_entropy(logits, target) -> Tensor:
@@ -90,20 +123,26 @@ def cross_entropy(logits, target) -> Tensor:
     """
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     z = as_tensor(logits)
-    if z.ndim not in (1, 2):
-        raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got {z.shape}")
-    labels = _labels(target, z.shape[-1], z.shape[0] if z.ndim == 2 else None, "cross_entropy")
-    if labels is None:
-        t = target.data if isinstance(target, Tensor) else np.asarray(target)
-        if t.dtype.kind not in "fiub":
-            raise DTypeError(f"cross_entropy: target must be labels or numbers, got dtype {t.dtype}")
-        t = t.astype(z.dtype, copy=False)
-        if t.shape != z.shape:
-            raise ShapeError(
-                f"cross_entropy: logits {z.shape} and target {t.shape} differ in shape "
-                "(give integer labels or one row of probabilities per example)"
-            )
-    else:
-        t = labels
-    cost = apply(ops.CrossEntropy(t), z)
+    t = cross_entropy_target(z.data, target)
+    cost = apply(ops.CrossEntropyOp(), z, Tensor._make(t, None, ()))
     return _check_finite(cost, "cross_entropy", z.data, t)
+
+
+TARGETS = {squared_error: squared_error_target, cross_entropy: cross_entropy_target}
+"""For each cost of the library, the function that prepares its target as an array."""
+
+LOSSES = {
+    "mse": squared_error,
+    "squared_error": squared_error,
+    "cross_entropy": cross_entropy,
+    "cross-entropy": cross_entropy,
+}
+
+
+def get_loss(loss):
+    """A cost function from a name (``"mse"``, ``"cross_entropy"``) or a callable."""
+    if callable(loss):
+        return loss
+    if isinstance(loss, str) and loss.lower() in LOSSES:
+        return LOSSES[loss.lower()]
+    raise ValueError(f"unknown loss {loss!r}; choose mse (squared error) or cross_entropy")

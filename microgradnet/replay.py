@@ -3,59 +3,46 @@
 The plain training step builds a fresh graph for every mini-batch::
 
     cost = loss(model(xb), yb)       # forward: one Tensor and one op object per operation
-    opt.zero_grad(); cost.backward() # backward: sort the graph, walk it, chain rule
+    opt.zero_grad(); cost.backward() # backward: write the graph down as a tape, walk it
     opt.step()
 
-With small batches the numbers are tiny (10 images of 784 pixels), so most of the time goes
-into the *bookkeeping*: creating Tensors, sorting the graph, looking up gradients by id.
-The arithmetic itself is a few dozen numpy calls.
+With small batches the numbers are tiny (10 images of 784 pixels), so much of the time goes
+into the *bookkeeping*: calling the modules, creating Tensors, writing the tape. The
+arithmetic itself is a few dozen numpy calls.
 
-Why replay is allowed: the graph of a training step has the same shape every step.
-The same layers, in the same order, applied to a batch of the same shape give the same ops
-wired the same way; only the numbers flowing through them change. So :class:`TrainStep`
-builds the graph once with the normal engine, writes down its *tape* — a flat list of
-``(op, input slots, output slot)`` in the order the engine ran them — and afterwards runs
-that list directly on numpy arrays:
+Why replay is allowed: the graph of a training step has the same shape every step. The same
+layers, in the same order, applied to a batch of the same shape give the same ops wired the
+same way; only the numbers flowing through them change. So :class:`TrainStep` runs the first
+step with the normal engine and keeps its :class:`~microgradnet.tape.Tape` — the very list
+``backward()`` walks. Later steps put the new batch into the tape's input leaf and the new
+target into its target leaf, run :meth:`Tape.forward <microgradnet.tape.Tape.forward>` (the
+same op objects, in the recorded order) and :meth:`Tape.backward
+<microgradnet.tape.Tape.backward>` (the engine's one backward walk), then
+``optimizer.step()``. No second copy of any gradient rule exists: the numbers are the
+plain loop's to the last bit (the tests compare them).
 
-* forward: ``vals[out] = op.forward(vals[in_1], vals[in_2])`` for each entry, in order;
-* backward: the same entries backwards, ``op.backward(g, needs)``, adding up gradients
-  exactly as :func:`~microgradnet.tensor.run_backward` does (in the same order, so the
-  numbers are the same to the last bit);
-* then every parameter's ``.grad`` is set and ``optimizer.step()`` moves it.
-
-The ops are the very same op classes the engine uses, so the math lives in one place;
-replay only skips the Tensor objects and the graph walk.
-
-Most tapes are a plain stack of layers (an ``MLP``): ``matmul → add_bias → activation``
-per layer, then the cost. Such a tape is replayed layer by layer (:class:`_ChainTape`):
-``z = a @ W; z += b`` and the layer's own activation op, and backward ``aᵀ @ g``,
-``Σ g``, ``g @ Wᵀ`` — the rules of ``matmul`` and ``add_bias`` written out, in the same order,
-so the numbers are the same to the last bit. Less bookkeeping per op is what lets a batch of
-10 train almost as fast as hand-written numpy. A "slot" is just a numbered place
-in a list: slot 0 might hold the input batch, slot 1 the first weight matrix, slot 2 the
-result of ``x @ W``, and so on.
-
-When is the recorded tape *not* valid any more? When the graph would come out different:
-a batch of another shape or dtype (the last, smaller batch of an epoch), labels instead of
+When is a recorded tape *not* valid any more? When the graph would come out different: a
+batch of another shape or dtype (the last, smaller batch of an epoch), labels instead of
 one-hot rows, a layer swapped or a parameter reshaped or frozen, or recording switched off
-with ``no_grad()``. Each step checks these first; a new shape gets its own tape (recorded
-by one normal step), a changed model throws the tapes away. And because a model might do
+with ``no_grad()``. Each step checks these first; a new shape gets its own tape (recorded by
+one normal step), a changed model throws the tapes away. And because a model might do
 something that depends on the *values* of the data (a constant computed from the batch,
-random noise), the first replay of every tape is checked against the normal engine: if the
-outputs differ in a single bit, the tape is dropped and every later step runs the normal
-way. Any error in a replay also sends the step through the normal engine, whose messages
-are the helpful ones.
+random noise), the first replay of every tape is checked against the normal engine: the
+output, the cost and every parameter's gradient must be equal to the last bit, or the tape
+is dropped and every later step runs the normal way. Any error in a replay also sends the
+step through the normal engine, whose messages are the helpful ones.
 
 Only the two costs of the library, :func:`~microgradnet.squared_error` and
-:func:`~microgradnet.cross_entropy`, are replayed (their target changes every step and the
-tape knows how to prepare it, as those functions do: integer labels become one-hot rows or
-class indices). With any other cost function every step simply runs the normal way.
+:func:`~microgradnet.cross_entropy`, are replayed: their target changes every step, and
+``losses.TARGETS`` says how each prepares it (labels become one-hot rows or class indices,
+exactly as the cost functions do). With any other cost function every step runs the
+normal way.
 
 Usage (``fit(..., fast=True)`` does this for you)::
 
     step = TrainStep(model, mg.squared_error, opt)
     for xb, yb in batches(train, 10, shuffle=True, seed=0):
-        cost = step(xb, yb)          # a Python float
+        cost = step(xb, yb)          # a Python float; step.output holds the model's output
 """
 
 from __future__ import annotations
@@ -64,183 +51,26 @@ import math
 
 import numpy as np
 
-from . import ops
 from .errors import HIDDEN_FOR_USER_ERRORS
-from .losses import cross_entropy, squared_error
-from .tensor import Tensor, _own, _state, no_grad, topological_order
+from .losses import TARGETS, get_loss
+from .tape import Tape
+from .tensor import Tensor, is_grad_enabled
 
 __all__ = ["TrainStep"]
 
 _MAX_TAPES = 4  # tapes kept per TrainStep (one per batch shape: full batches, the last one …)
 
 
-class _Tape:
-    """The recorded step for one batch shape: what to run, in which slots.
+class _Recorded:
+    """A recorded step for one batch shape: the tape, and where the batch, the target and
+    the model's output sit in it."""
 
-    ``forward``: ``(op.forward, input slots, output slot)`` in the order the engine ran them.
-    ``backward``: ``(op, output slot, needs, edges)`` in the order ``run_backward`` visits
-    the nodes; ``edges`` lists ``(input position, slot, dtype, parameter or None)`` for the
-    inputs that need a gradient.
-    """
+    __slots__ = ("tape", "x", "target", "out", "out_like", "seed", "checked")
 
-    __slots__ = (
-        "forward",
-        "backward",
-        "template",
-        "nslots",
-        "x_slot",
-        "target_slot",
-        "out_slot",
-        "cost_slot",
-        "params",
-        "loss_op",
-        "n_classes",
-        "out_dtype",
-        "label_shape",
-        "eye",
-        "seed",
-        "checked",
-    )
-
-    def run(self, x, target):
-        """Replay forward and backward on ``x``; return ``(cost, output, leaf grads)``."""
-        vals = list(self.template)
-        vals[self.x_slot] = x
-        for p, s in self.params:
-            vals[s] = p.data
-        if self.target_slot >= 0:
-            vals[self.target_slot] = target
-        else:
-            self.loss_op.target = target
-        for f, ins, o in self.forward:
-            if len(ins) == 1:
-                vals[o] = f(vals[ins[0]])
-            else:
-                vals[o] = f(vals[ins[0]], vals[ins[1]])
-        cost = vals[self.cost_slot]
-        out = vals[self.out_slot]
-        del vals
-        return cost, out
-
-    def release(self):
-        """Drop the buffers a forward saved (when no backward follows)."""
-        for f, _, _ in self.forward:
-            f.__self__.saved = None
-
-    def backprop(self, cost):
-        """The backward walk of ``run_backward`` on the tape, into the parameters' ``.grad``."""
-        grads = [None] * self.nslots
-        grads[self.cost_slot] = self.seed  # ∂C/∂C = 1 (read-only: no op writes into g)
-        handed = set()
-        for op, s, needs, edges in self.backward:
-            g = grads[s]
-            grads[s] = None
-            in_grads = op.backward(g, needs)
-            op.saved = None  # release the batch's buffers now, as backward() does
-            for i, t, dt, p in edges:
-                pg = in_grads[i]
-                if pg is None:
-                    continue
-                if pg.dtype is not dt and pg.dtype != dt:
-                    pg = pg.astype(dt)
-                if p is None:
-                    old = grads[t]
-                    grads[t] = pg if old is None else old + pg
-                else:  # a leaf's .grad never shares memory with another array
-                    p.grad = _own(pg, handed) if p.grad is None else p.grad + pg
-
-
-class _Layer:
-    """One ``Linear`` layer of a chain tape, replayed as a block.
-
-    The same numbers as the three ops it stands for, in the same order: ``matmul``
-    (``z = a @ W``), ``add_bias`` (``z += b``: the sum, without a second array), then the
-    layer's own activation op. Backward applies their rules in reverse:
-    ``∂C/∂W = aᵀ @ g``, ``∂C/∂b = Σ_batch g``, ``∂C/∂a = g @ Wᵀ``.
-    """
-
-    __slots__ = ("W", "b", "act", "needs_input", "a")
-
-    def __init__(self, W, b, act, needs_input):
-        self.W, self.b, self.act, self.needs_input = W, b, act, needs_input
-        self.a = None
-
-    def forward(self, a):
-        self.a = a
-        z = a @ self.W.data
-        z += self.b.data
-        return z if self.act is None else self.act.forward(z)
-
-    def backward(self, g):
-        if self.act is not None:
-            (g,) = self.act.backward(g, (True,))
-            self.act.saved = None  # release the batch's buffers now, as backward() does
-        W = self.W.data
-        self.W.grad = self.a.T @ g
-        self.b.grad = g.sum(axis=0)
-        self.a = None
-        return g @ W.T if self.needs_input else None
-
-
-class _ChainTape(_Tape):
-    """The tape of a plain stack of layers (an ``MLP``): its layers replayed block by block,
-    then the cost. Built only when the recorded graph is exactly that chain (see
-    :func:`_chain_layers`); anything else replays the general tape."""
-
-    __slots__ = ("layers",)
-
-    def run(self, x, target):
-        a = x
-        for layer in self.layers:
-            a = layer.forward(a)
-        if self.target_slot >= 0:
-            return self.loss_op.forward(a, target), a
-        self.loss_op.target = target
-        return self.loss_op.forward(a), a
-
-    def release(self):
-        for layer in self.layers:
-            layer.a = None
-            if layer.act is not None:
-                layer.act.saved = None
-        self.loss_op.saved = None
-
-    def backprop(self, cost):
-        g = self.loss_op.backward(self.seed, (True, False))[0]
-        self.loss_op.saved = None
-        for layer in reversed(self.layers):
-            g = layer.backward(g)
-
-
-def _chain_layers(cost: Tensor, xt: Tensor, out: Tensor, n_ops: int):
-    """The layers of the graph if it is a plain chain ``x → [matmul → add_bias →
-    activation?] × L → cost`` on 2-D batches, with distinct trainable weights of one dtype
-    and no other op anywhere; else None."""
-    layers = []
-    seen = set()
-    dtype = xt.data.dtype
-    t = out
-    while t is not xt:
-        act = None
-        if isinstance(t._op, (ops.Sigmoid, ops.Tanh, ops.ReLU)):
-            act, t = t._op, t._prev[0]
-        if not isinstance(t._op, ops.AddBias):
-            return None
-        mm, b = t._prev
-        if not isinstance(mm._op, ops.MatMul):
-            return None
-        a, W = mm._prev
-        for p in (W, b):
-            if p._op is not None or not p.requires_grad or id(p) in seen or p.data.dtype != dtype:
-                return None
-            seen.add(id(p))
-        if a.data.ndim != 2 or W.data.ndim != 2 or b.data.ndim != 1:
-            return None
-        layers.append(_Layer(W, b, act, needs_input=a is not xt))
-        t = a
-    if n_ops != sum(3 if layer.act is not None else 2 for layer in layers) + 1:
-        return None  # some other op hangs off the chain
-    return layers[::-1]
+    def __init__(self, tape, x, target, out, out_like, seed):
+        self.tape, self.x, self.target, self.out = tape, x, target, out
+        self.out_like, self.seed = out_like, seed
+        self.checked = False
 
 
 class TrainStep:
@@ -248,17 +78,15 @@ class TrainStep:
 
     ``TrainStep(model, loss_fn, optimizer)``; calling ``step(xb, yb)`` does
     ``optimizer.zero_grad()``, ``loss_fn(model(xb), yb).backward()``, ``optimizer.step()``
-    and returns the cost as a Python float, with the same numbers as those three lines.
+    and returns the cost as a Python float, with the same numbers as those three lines;
+    ``step.output`` is then the model's output for the batch (a numpy array).
     The first call for each batch shape records (runs the normal engine); later ones replay.
     ``records``, ``replays`` and ``plain_steps`` count what happened; ``reset()`` forgets
     the tapes. See the module docstring for why and when replaying is allowed.
     """
 
     def __init__(self, model, loss_fn, optimizer, verify: bool = True):
-        if isinstance(loss_fn, str):
-            from .training import get_loss
-
-            loss_fn = get_loss(loss_fn)
+        loss_fn = get_loss(loss_fn)
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
@@ -266,7 +94,9 @@ class TrainStep:
         self.records = 0
         self.replays = 0
         self.plain_steps = 0
-        self.replayable = loss_fn is squared_error or loss_fn is cross_entropy
+        self.output = None
+        self.replayable = loss_fn in TARGETS
+        self._target = TARGETS.get(loss_fn)
         self._tapes: dict = {}
         self._structure = None
 
@@ -275,48 +105,53 @@ class TrainStep:
         self._tapes.clear()
         self._structure = None
 
+    @property
+    def tapes(self) -> list[Tape]:
+        """The recorded tapes (one per batch shape seen)."""
+        return [r.tape for r in self._tapes.values()]
+
     # ----- one step -------------------------------------------------------------------
     def __call__(self, xb, yb) -> float:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        if not self.replayable or not _state["grad"]:
+        if not self.replayable or not is_grad_enabled():
             return self._plain(xb, yb)
         x = self._input(xb)
         if x is None or isinstance(yb, Tensor):
             return self._plain(xb, yb)
         y = yb if isinstance(yb, np.ndarray) else np.asarray(yb)
-        tape = self._tapes.get((x.shape, x.dtype, y.shape, y.dtype))
-        if tape is None or not self._unchanged():
+        rec = self._tapes.get((x.shape, x.dtype, y.shape, y.dtype))
+        if rec is None or not self._unchanged():
             return self._record(x, xb, y)
+        tape = rec.tape
         try:
-            target = self._target(tape, y)
-            cost, out = tape.run(x, target)
+            values = tape.forward({rec.x: x, rec.target: self._target(rec.out_like, y)})
         except Exception:  # the normal engine explains what is wrong (or records anew)
             self.reset()
             return self._plain(xb, yb)
+        cost = values[tape.root]
+        out = values[rec.out]
         c = float(cost)
         if not math.isfinite(c):  # the normal engine raises the helpful error (or goes on)
-            tape.release()
+            _release(tape)
             return self._plain(xb, yb)
-        if not tape.checked:
-            if self.verify and not self._same_as_plain(out, c, xb, yb):
-                tape.release()
-                self.replayable = False
-                self.reset()
-                return self._plain(xb, yb)
-            tape.checked = True
+        if not rec.checked:
+            return self._first_replay(rec, out, cost, xb, yb)
         self.optimizer.zero_grad()
-        tape.backprop(cost)
+        tape.backward(rec.seed)
         self.optimizer.step()
         self.replays += 1
+        self.output = out
         return c
 
     def _plain(self, xb, yb) -> float:
         """The three lines of the ordinary training loop."""
-        cost = self.loss_fn(self.model(xb), yb)
+        out = self.model(xb)
+        cost = self.loss_fn(out, yb)
         self.optimizer.zero_grad()
         cost.backward()
         self.optimizer.step()
         self.plain_steps += 1
+        self.output = out.data if isinstance(out, Tensor) else np.asarray(out)
         return float(cost.data)
 
     def _input(self, xb):
@@ -333,19 +168,6 @@ class TrainStep:
         dt = params[0].data.dtype if params else x.dtype
         return x if x.dtype == dt else x.astype(dt)
 
-    def _target(self, tape, y):
-        """What the cost compares with, prepared as ``squared_error``/``cross_entropy`` do."""
-        if y.dtype.kind in "iu" and tape.label_shape is not None:
-            if y.shape != tape.label_shape:
-                raise ValueError("labels of an unexpected shape")
-            # As unsigned numbers negative labels become huge: one max() checks 0..C-1.
-            if y.size and y.astype(np.uintp).max() >= tape.n_classes:
-                raise IndexError("label out of range")
-            if tape.eye is None:  # cross_entropy keeps the class indices
-                return y.astype(np.int64, copy=False)
-            return tape.eye[y]  # squared_error compares with one-hot rows
-        return y.astype(tape.out_dtype, copy=False)
-
     # ----- recording ------------------------------------------------------------------
     def _record(self, x, xb, y) -> float:
         """Run one normal step on ``x`` and keep its tape."""
@@ -353,21 +175,61 @@ class TrainStep:
         xt = Tensor._make(x, None, ())
         out = self.model(xt)
         cost = self.loss_fn(out, y)
-        tape = _build_tape(cost, xt, out, y) if isinstance(out, Tensor) else None
+        rec = _recorded(cost, xt, out)
         self.optimizer.zero_grad()
-        cost.backward()
+        if rec is None:
+            cost.backward()
+        else:
+            rec.tape.backward(rec.seed)  # what cost.backward() does, on the tape we keep
         self.optimizer.step()
         self.records += 1
+        self.output = out.data if isinstance(out, Tensor) else np.asarray(out)
         c = float(cost.data)
-        if tape is None:  # a graph the tape cannot describe: every step runs the normal way
+        if rec is None:  # a graph the tape cannot describe: every step runs the normal way
             self.replayable = False
         else:
+            rec.tape.forget_tensors()  # keep the ops, not this batch's graph
             if len(self._tapes) >= _MAX_TAPES:
                 self._tapes.clear()
-            self._tapes[(x.shape, x.dtype, y.shape, y.dtype)] = tape
+            self._tapes[(x.shape, x.dtype, y.shape, y.dtype)] = rec
             if self._structure is None:
                 self._structure = _snapshot(self.model, self.optimizer)
         return c
+
+    def _first_replay(self, rec, out, cost, xb, yb) -> float:
+        """The first replay of a tape, checked against the normal engine: the output, the
+        cost and every parameter's gradient must be the same to the last bit."""
+        tape = rec.tape
+        grads = tape.backward(rec.seed, into_leaves=False)
+        mine = {id(leaf): grads[s] for s, leaf in tape.leaves if leaf.requires_grad}
+        ref_out = self.model(xb)
+        ref_cost = self.loss_fn(ref_out, yb)
+        self.optimizer.zero_grad()
+        ref_cost.backward()
+        ref = ref_out.data if isinstance(ref_out, Tensor) else np.asarray(ref_out)
+        same = (
+            ref.shape == out.shape
+            and ref.dtype == out.dtype
+            and np.array_equal(ref, out, equal_nan=True)
+            and float(ref_cost.data) == float(cost)
+        )
+        for p in self.optimizer.params:
+            if not same:
+                break
+            g = mine.get(id(p))
+            same = (g is None and p.grad is None) or (
+                g is not None and p.grad is not None and np.array_equal(g, p.grad, equal_nan=True)
+            )
+        self.optimizer.step()  # the gradients in .grad are the normal engine's either way
+        self.output = ref
+        if same or not self.verify:
+            rec.checked = True
+            self.replays += 1
+        else:
+            self.replayable = False
+            self.reset()
+            self.plain_steps += 1
+        return float(ref_cost.data)
 
     def _unchanged(self) -> bool:
         """True if the model has the structure it had when the tapes were recorded."""
@@ -390,18 +252,11 @@ class TrainStep:
         self.reset()
         return False
 
-    def _same_as_plain(self, out, c, xb, yb) -> bool:
-        """The first replay of a tape: does the normal engine compute the same output?"""
-        with no_grad():
-            ref = self.model(xb)
-            ref_cost = float(self.loss_fn(ref, yb).data)
-        ref = ref.data if isinstance(ref, Tensor) else np.asarray(ref)
-        return (
-            ref.shape == out.shape
-            and ref.dtype == out.dtype
-            and np.array_equal(ref, out, equal_nan=True)
-            and ref_cost == c
-        )
+
+def _release(tape: Tape) -> None:
+    """Drop the buffers a forward saved (when no backward follows)."""
+    for op in tape.ops:
+        op.saved = None
 
 
 def _snapshot(model, optimizer):
@@ -418,81 +273,22 @@ def _snapshot(model, optimizer):
     return modules, [(p, p.data.shape, p.data.dtype, p.requires_grad) for p in params]
 
 
-def _build_tape(cost: Tensor, xt: Tensor, out: Tensor, y: np.ndarray) -> _Tape | None:
-    """Turn the graph of one step into a tape, or None if it cannot be replayed."""
-    loss = cost._op
-    if not cost.requires_grad or loss is None or cost._prev[0] is not out:
+def _recorded(cost, xt: Tensor, out) -> _Recorded | None:
+    """The tape of one step's graph, or None if it cannot be replayed: the cost must be a
+    library cost of the model's output and a target leaf, and depend on the input batch."""
+    if not isinstance(cost, Tensor) or not isinstance(out, Tensor) or cost.op is None:
         return None
-    if isinstance(loss, ops.SquaredError):
-        target_leaf = cost._prev[1]
-        if target_leaf._op is not None or target_leaf.requires_grad:
-            return None
-    elif isinstance(loss, ops.CrossEntropy):
-        target_leaf = None
-    else:
+    if cost.op.name not in ("squared_error", "cross_entropy") or cost.inputs[0] is not out:
         return None
-    order = topological_order(cost)
-    slot: dict[int, int] = {}
-    template: list = []
-    params: list = []
-
-    def slot_of(t: Tensor) -> int:
-        s = slot.get(id(t))
-        if s is None:
-            s = slot[id(t)] = len(template)
-            template.append(None)
-            if t._op is None and t is not xt and t is not target_leaf:
-                if t.requires_grad:
-                    params.append((t, s))
-                else:
-                    template[s] = t.data  # a constant of the graph (e.g. the 2 in x * 2)
-        return s
-
-    layers = _chain_layers(cost, xt, out, len(order)) if out.data.dtype == cost.data.dtype else None
-    tape = _Tape() if layers is None else _ChainTape()
-    if layers is not None:
-        tape.layers = layers
-    tape.x_slot = slot_of(xt)
-    tape.target_slot = slot_of(target_leaf) if target_leaf is not None else -1
-    forward = []
-    for node in order:
-        if node._op is None or len(node._prev) not in (1, 2):
-            return None
-        ins = tuple(slot_of(p) for p in node._prev)
-        forward.append((node._op.forward, ins, slot_of(node)))
-    backward = []
-    has_grad = {id(cost)}
-    for node in reversed(order):
-        if id(node) not in has_grad:
-            continue
-        edges = []
-        for i, p in enumerate(node._prev):
-            if not p.requires_grad:
-                continue
-            if p._op is None:
-                edges.append((i, slot[id(p)], p.data.dtype, p))
-            else:
-                edges.append((i, slot[id(p)], p.data.dtype, None))
-                has_grad.add(id(p))
-        needs = tuple(p.requires_grad for p in node._prev)
-        backward.append((node._op, slot[id(node)], needs, tuple(edges)))
-    if tape.x_slot not in [s for _, ins, _ in forward for s in ins]:
+    target = cost.inputs[1]
+    if target.op is not None or target.requires_grad or target is xt:
+        return None
+    tape = Tape.of(cost)
+    if tape.slot_of(xt) is None:
         return None  # the output does not depend on the input: nothing sensible to replay
-    tape.forward = tuple(forward)
-    tape.backward = tuple(backward)
-    tape.params = tuple(params)
-    tape.nslots = len(template)
-    tape.out_slot = slot[id(out)]
-    tape.cost_slot = slot[id(cost)]
-    tape.loss_op = loss
-    tape.n_classes = out.data.shape[-1] if out.data.ndim else 1
-    tape.out_dtype = out.data.dtype
-    tape.label_shape = out.data.shape[:-1] if out.data.ndim in (1, 2) else None
-    tape.checked = False
-    tape.seed = np.ones_like(cost.data)
-    tape.seed.flags.writeable = False
-    # one-hot rows of the output's dtype, looked up by label: eye[y] is exactly the array of
-    # zeros and ones that squared_error builds from labels
-    tape.eye = np.eye(tape.n_classes, dtype=out.data.dtype) if target_leaf is not None else None
-    tape.template = tuple(template)
-    return tape
+    out_slot = tape.slot_of(out)
+    seed = np.ones_like(cost.data)
+    seed.flags.writeable = False  # ∂C/∂C = 1, shared by every replay: no op may write into it
+    # what the target functions read of the output: its shape and dtype (no memory)
+    out_like = np.broadcast_to(np.zeros((), out.data.dtype), out.data.shape)
+    return _Recorded(tape, xt, target, out_slot, out_like, seed)

@@ -171,6 +171,11 @@ class Tensor:
     size = property(lambda self: self.data.size, doc="The number of values.")
     op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
     inputs = property(lambda self: self._prev, doc="The tensors this one was computed from.")
+    module = property(
+        lambda self: self._scope,
+        doc="The innermost module whose call returned this tensor (None if none did); the "
+        "graph picture frames a module's ops together.",
+    )
     is_leaf = property(
         lambda self: self._op is None, doc="True for tensors made by the user rather than by an op."
     )
@@ -259,10 +264,10 @@ class Tensor:
         # A vector added to every row of a matrix is a bias: record it as add_bias, so the
         # graph of ``x @ W + b`` reads matmul -> add_bias, as in the math.
         if _is_bias(self, other):
-            return apply(ops.AddBias(), self, other)
+            return apply(ops.AddBiasOp(), self, other)
         if _is_bias(other, self):  # b + x: the same sum, the matrix first
-            return apply(ops.AddBias(), other, self)
-        return apply(ops.Add(), self, other)
+            return apply(ops.AddBiasOp(), other, self)
+        return apply(ops.AddOp(), self, other)
 
     def __radd__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -271,31 +276,31 @@ class Tensor:
     def add_bias(self, b) -> Tensor:
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.AddBias(), self, self._const(b))
+        return apply(ops.AddBiasOp(), self, self._const(b))
 
     def __sub__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Sub(), self, self._const(other))
+        return apply(ops.SubOp(), self, self._const(other))
 
     def __rsub__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Sub(), self._const(other), self)
+        return apply(ops.SubOp(), self._const(other), self)
 
     def __mul__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Mul(), self, self._const(other))
+        return apply(ops.MulOp(), self, self._const(other))
 
     def __rmul__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Mul(), self._const(other), self)
+        return apply(ops.MulOp(), self._const(other), self)
 
     def __truediv__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Div(), self, self._const(other))
+        return apply(ops.DivOp(), self, self._const(other))
 
     def __rtruediv__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Div(), self._const(other), self)
+        return apply(ops.DivOp(), self._const(other), self)
 
     def __pow__(self, p):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -303,7 +308,7 @@ class Tensor:
             raise DTypeError(
                 "pow: the exponent must be a number (x ** 2); for a tensor exponent write exp(p * log(x))"
             )
-        return apply(ops.Pow(p), self)
+        return apply(ops.PowOp(p), self)
 
     def __rpow__(self, base):
         raise DTypeError(
@@ -312,85 +317,85 @@ class Tensor:
 
     def __neg__(self):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Neg(), self)
+        return apply(ops.NegOp(), self)
 
     def __pos__(self):
         return self
 
     def __matmul__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.MatMul(), self, self._const(other))
+        return apply(ops.MatMulOp(), self, self._const(other))
 
     def __rmatmul__(self, other):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.MatMul(), self._const(other), self)
+        return apply(ops.MatMulOp(), self._const(other), self)
 
     def __getitem__(self, index):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(index, Tensor):
             raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
-        return apply(ops.GetItem(index), self)
+        return apply(ops.GetItemOp(index), self)
 
     def sum(self, axis=None, keepdims=False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Sum(axis, keepdims), self)
+        return apply(ops.SumOp(axis, keepdims), self)
 
     def mean(self, axis=None, keepdims=False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Mean(axis, keepdims), self)
+        return apply(ops.MeanOp(axis, keepdims), self)
 
     def reshape(self, *shape) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return apply(ops.Reshape(shape), self)
+        return apply(ops.ReshapeOp(shape), self)
 
     def transpose(self, *axes) -> Tensor:
         """Reverse the axes, or permute them as given."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return apply(ops.Transpose(axes or None), self)
+        return apply(ops.TransposeOp(axes or None), self)
 
     T = property(lambda self: self.transpose(), doc="The transpose (axes reversed).")
 
     def exp(self) -> Tensor:
         """``e^x`` elementwise."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Exp(), self)
+        return apply(ops.ExpOp(), self)
 
     def log(self) -> Tensor:
         """Natural log elementwise (all values must be > 0)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Log(), self)
+        return apply(ops.LogOp(), self)
 
     def sigmoid(self) -> Tensor:
         """``σ(z) = 1/(1 + e^(−z))`` elementwise."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Sigmoid(), self)
+        return apply(ops.SigmoidOp(), self)
 
     def tanh(self) -> Tensor:
         """``tanh(z)`` elementwise."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Tanh(), self)
+        return apply(ops.TanhOp(), self)
 
     def relu(self) -> Tensor:
         """``max(0, z)`` elementwise."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.ReLU(), self)
+        return apply(ops.ReLUOp(), self)
 
     def softmax(self, axis=-1) -> Tensor:
         """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.Softmax(axis), self)
+        return apply(ops.SoftmaxOp(axis), self)
 
     def log_softmax(self, axis=-1) -> Tensor:
         """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
-        return apply(ops.LogSoftmax(axis), self)
+        return apply(ops.LogSoftmaxOp(axis), self)
 
     # ----- backward ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False, keep_grads: bool = False) -> None:
@@ -491,62 +496,13 @@ def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
     return order
 
 
-def _own(g: np.ndarray, handed: set) -> np.ndarray:
-    """``g`` itself if nobody else holds it and it may be written to, else a copy: a leaf's
-    ``.grad`` must never share memory with another tensor's."""
-    if id(g) in handed or g.base is not None or not g.flags.writeable:
-        g = g.copy()
-    handed.add(id(g))
-    return g
+def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, keep_grads: bool = False):
+    """The backward walk from ``root``: write the graph down as a :class:`~microgradnet.tape.Tape`
+    and walk it from the root to the leaves, applying the chain rule at every node (see
+    :meth:`Tape.backward <microgradnet.tape.Tape.backward>`)."""
+    from .tape import Tape
 
-
-def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=False, record=None):
-    """The backward walk: visit nodes from ``root`` back to the leaves, applying the chain rule.
-
-    ``record``, if a list, receives one ``(node, upstream, [(input, contribution), …])``
-    entry per visited node (the backprop stepper and ``chain_rule`` read it); with a record
-    the leaves' ``.grad`` are left untouched.
-    """
-    order = topological_order(root)
-    grads = {id(root): seed}
-    handed = set()
-    accumulate = record is None
-    for node in reversed(order):
-        g = grads.pop(id(node), None)
-        if g is None:  # reachable only through inputs that need no gradient
-            continue
-        op = node._op
-        if op.saved is None:
-            raise GraphError(
-                f"backward: the graph through '{op.name}' was already used by a backward() and its "
-                "buffers released; call the first backward(retain_graph=True) to go through it again"
-            )
-        if accumulate and (keep_grads or node._retain):
-            node.grad = _own(g, handed) if node.grad is None else node.grad + g
-        prev = node._prev
-        needs = tuple(p.requires_grad for p in prev)
-        if node._fingerprints is not None:
-            checks.check_saved(node)
-        in_grads = op.backward(g, needs)
-        if in_grads.__class__ is not tuple or len(in_grads) != len(prev):
-            in_grads = checks.grads_tuple(node, in_grads)
-        if not retain_graph:
-            op.saved = None
-        if record is not None:
-            record.append((node, g, [(p, pg) for p, pg in zip(prev, in_grads) if pg is not None]))
-        for p, pg in zip(prev, in_grads):
-            if pg is None or not p.requires_grad:
-                continue
-            if getattr(pg, "shape", None) != p.data.shape:
-                raise checks.grad_error(node, p, pg)
-            if pg.dtype != p.data.dtype:
-                pg = pg.astype(p.data.dtype)
-            if p._op is None:
-                if accumulate:
-                    p.grad = _own(pg, handed) if p.grad is None else p.grad + pg
-            else:
-                old = grads.get(id(p))
-                grads[id(p)] = pg if old is None else old + pg
+    Tape.of(root).backward(seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 
 def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:

@@ -17,25 +17,9 @@ from dataclasses import dataclass, field
 
 from .data import as_xy
 from .errors import HIDDEN_FOR_USER_ERRORS, NumericalError
-from .losses import cross_entropy, squared_error
+from .losses import LOSSES, get_loss  # noqa: F401  (LOSSES: the names fit accepts)
 from .progress import Progress
 from .tensor import no_grad
-
-LOSSES = {
-    "mse": squared_error,
-    "squared_error": squared_error,
-    "cross_entropy": cross_entropy,
-    "cross-entropy": cross_entropy,
-}
-
-
-def get_loss(loss):
-    """A cost function from a name (``"mse"``, ``"cross_entropy"``) or a callable."""
-    if callable(loss):
-        return loss
-    if isinstance(loss, str) and loss.lower() in LOSSES:
-        return LOSSES[loss.lower()]
-    raise ValueError(f"unknown loss {loss!r}; choose mse (squared error) or cross_entropy")
 
 
 @dataclass

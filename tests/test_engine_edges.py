@@ -83,7 +83,7 @@ def test_x_to_the_zero_has_gradient_zero_everywhere_as_in_pytorch(torch):
     (tx**0).sum().backward()
     np.testing.assert_array_equal(x.grad, tx.grad.numpy())
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
-    assert mg.ops.Pow(0).local_derivative(0, (data,), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
+    assert mg.ops.PowOp(0).local_derivative(0, (data,), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("p", [1, 2, 3, -1, 0.5])

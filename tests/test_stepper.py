@@ -133,9 +133,9 @@ def test_local_derivative_formulas_use_the_inputs_own_names():
     """The page writes ∂(w1·a0)/∂w1 = a0, not the op's generic 'b'."""
     from microgradnet import ops
 
-    assert ops.Mul().derivative_text(0, ["w1", "a0"]) == "a0"
-    assert ops.Mul().derivative_text(1, ["w1", "a0"]) == "w1"
-    assert ops.Div().derivative_text(1, ["u", "v"]) == "−u/v²"
-    assert ops.Sigmoid().derivative_text(0, ["z1"]) == "σ(z1)·(1−σ(z1))"
-    assert ops.Pow(2).derivative_text(0, ["d"]) == "2 · d^1"
-    assert ops.SquaredError().derivative_text(0, ["a2", "y"]) == "2(a2 − y)/N"
+    assert ops.MulOp().derivative_text(0, ["w1", "a0"]) == "a0"
+    assert ops.MulOp().derivative_text(1, ["w1", "a0"]) == "w1"
+    assert ops.DivOp().derivative_text(1, ["u", "v"]) == "−u/v²"
+    assert ops.SigmoidOp().derivative_text(0, ["z1"]) == "σ(z1)·(1−σ(z1))"
+    assert ops.PowOp(2).derivative_text(0, ["d"]) == "2 · d^1"
+    assert ops.SquaredErrorOp().derivative_text(0, ["a2", "y"]) == "2(a2 − y)/N"

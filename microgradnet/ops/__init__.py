@@ -3,40 +3,40 @@
 ``OPS`` maps each graph name (``matmul``, ``add_bias``, ``sigmoid`` …) to its class.
 """
 
-from .arithmetic import Add, AddBias, Div, Mul, Neg, Pow, Sub
+from .arithmetic import AddBiasOp, AddOp, DivOp, MulOp, NegOp, PowOp, SubOp
 from .base import OPS, Op, unbroadcast
-from .functions import Exp, Log, ReLU, Sigmoid, Tanh, sigmoid_array
-from .linalg import MatMul
-from .losses import CrossEntropy, SquaredError
-from .reduce import Mean, Sum
-from .shape import GetItem, Reshape, Transpose
-from .softmax import LogSoftmax, Softmax
+from .functions import ExpOp, LogOp, ReLUOp, SigmoidOp, TanhOp, sigmoid_array
+from .linalg import MatMulOp
+from .losses import CrossEntropyOp, SquaredErrorOp
+from .reduce import MeanOp, SumOp
+from .shape import GetItemOp, ReshapeOp, TransposeOp
+from .softmax import LogSoftmaxOp, SoftmaxOp
 
 __all__ = [
     "OPS",
     "Op",
     "unbroadcast",
-    "Add",
-    "AddBias",
-    "Sub",
-    "Mul",
-    "Div",
-    "Pow",
-    "Neg",
-    "Exp",
-    "Log",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "MatMul",
-    "Sum",
-    "Mean",
-    "Reshape",
-    "Transpose",
-    "GetItem",
-    "Softmax",
-    "LogSoftmax",
-    "SquaredError",
-    "CrossEntropy",
+    "AddOp",
+    "AddBiasOp",
+    "SubOp",
+    "MulOp",
+    "DivOp",
+    "PowOp",
+    "NegOp",
+    "ExpOp",
+    "LogOp",
+    "SigmoidOp",
+    "TanhOp",
+    "ReLUOp",
+    "MatMulOp",
+    "SumOp",
+    "MeanOp",
+    "ReshapeOp",
+    "TransposeOp",
+    "GetItemOp",
+    "SoftmaxOp",
+    "LogSoftmaxOp",
+    "SquaredErrorOp",
+    "CrossEntropyOp",
     "sigmoid_array",
 ]

@@ -20,7 +20,7 @@ class _Binary(Op):
     variables = ("a", "b")
 
 
-class Add(_Binary):
+class AddOp(_Binary):
     """``a + b``: the gradient passes through unchanged to both inputs."""
 
     __slots__ = ()
@@ -40,7 +40,7 @@ class Add(_Binary):
         return np.ones_like(out)
 
 
-class AddBias(Op):
+class AddBiasOp(Op):
     """``z = x + b``: the bias vector ``b`` (n,) is added to every row of ``x`` (…, n).
 
     The same op as ``add``, named apart so a layer's graph reads like the math: one bias
@@ -77,7 +77,7 @@ class AddBias(Op):
         return np.ones_like(out)
 
 
-class Sub(_Binary):
+class SubOp(_Binary):
     """``a - b``: gradient ``g`` to ``a`` and ``-g`` to ``b``."""
 
     __slots__ = ()
@@ -97,7 +97,7 @@ class Sub(_Binary):
         return np.full_like(out, 1 if i == 0 else -1)
 
 
-class Mul(_Binary):
+class MulOp(_Binary):
     """``a * b``: each input's gradient is ``g`` times the *other* input."""
 
     __slots__ = ()
@@ -121,7 +121,7 @@ class Mul(_Binary):
         return np.broadcast_to(xs[1 - i], out.shape)
 
 
-class Div(_Binary):
+class DivOp(_Binary):
     """``a / b``: ``∂/∂a = 1/b`` and ``∂/∂b = −a/b²``."""
 
     __slots__ = ()
@@ -148,7 +148,7 @@ class Div(_Binary):
         return np.broadcast_to(d, out.shape)
 
 
-class Pow(Op):
+class PowOp(Op):
     """``x ** p`` for a number ``p``: the power rule, ``∂/∂x = p · x^(p−1)``."""
 
     __slots__ = ("p",)
@@ -191,7 +191,7 @@ class Pow(Op):
         return (p * x ** np.asarray(p - 1, dtype=x.dtype)).astype(x.dtype, copy=False)
 
 
-class Neg(Op):
+class NegOp(Op):
     """``−x``: the gradient flips sign."""
 
     __slots__ = ()

@@ -28,7 +28,7 @@ def sigmoid_array(z: np.ndarray) -> np.ndarray:
     return np.reciprocal(t, out=t)
 
 
-class Exp(Op):
+class ExpOp(Op):
     """``e^x``, whose derivative is itself."""
 
     __slots__ = ()
@@ -49,7 +49,7 @@ class Exp(Op):
         return out
 
 
-class Log(Op):
+class LogOp(Op):
     """Natural logarithm ``ln x`` (x > 0), derivative ``1/x``."""
 
     __slots__ = ()
@@ -75,7 +75,7 @@ class Log(Op):
         return 1 / xs[0]
 
 
-class Sigmoid(Op):
+class SigmoidOp(Op):
     """The logistic sigmoid ``σ(z) = 1/(1 + e^(−z))``, squashing any number into (0, 1).
 
     Its derivative is ``σ(z)·(1 − σ(z))``: the op saves its output ``σ(z)`` for the rule.
@@ -104,7 +104,7 @@ class Sigmoid(Op):
         return out * (1 - out)
 
 
-class Tanh(Op):
+class TanhOp(Op):
     """Hyperbolic tangent, squashing into (−1, 1); derivative ``1 − tanh²(z)``."""
 
     __slots__ = ()
@@ -127,7 +127,7 @@ class Tanh(Op):
         return 1 - out * out
 
 
-class ReLU(Op):
+class ReLUOp(Op):
     """Rectified linear unit ``max(0, z)``; derivative 1 where z > 0, else 0."""
 
     __slots__ = ()

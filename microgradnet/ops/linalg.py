@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from .base import Op, unbroadcast
 
 
-class MatMul(Op):
+class MatMulOp(Op):
     """``a @ b``: each output entry is a weighted sum, ``out[i, j] = Σ_k a[i, k]·b[k, j]``.
 
     Gradients: ``∂C/∂a = g @ bᵀ`` and ``∂C/∂b = aᵀ @ g``. A 1-D operand is a row (left) or

@@ -19,7 +19,7 @@ def batch_size(a: np.ndarray) -> int:
     return a.shape[0] if a.ndim >= 2 else 1
 
 
-class SquaredError(Op):
+class SquaredErrorOp(Op):
     """``C = (1/N) Σ_n Σ_j (a_nj − y_nj)²``: squared distance from the wanted output,
     summed over the outputs, averaged over the N examples of the batch."""
 
@@ -47,39 +47,34 @@ class SquaredError(Op):
         return d if i == 0 else -d
 
 
-class CrossEntropy(Op):
-    """``C = −(1/N) Σ_n Σ_j y_nj · log softmax(z_n)_j`` from logits ``z``.
+class CrossEntropyOp(Op):
+    """``C = −(1/N) Σ_n Σ_j y_nj · log softmax(z_n)_j`` from logits ``z`` and a target ``y``.
 
-    ``target`` is fixed when the op is made: class indices (N,) or probabilities (N, C),
-    e.g. one-hot rows. Gradient with respect to the logits: ``(softmax(z) − y) / N``.
+    The target is class indices (N,) (an integer array) or probabilities (N, C), e.g.
+    one-hot rows; it gets no gradient. Gradient with respect to the logits:
+    ``(softmax(z) − y) / N``.
     """
 
-    __slots__ = ("target",)
+    __slots__ = ()
     name = "cross_entropy"
     symbol = "−(1/N) Σ y · log softmax(z)"
     derivatives = ("(softmax(z) − y)/N",)
-    variables = ("z",)
+    variables = ("z", "y")
 
-    def __init__(self, target):
-        super().__init__()
-        self.target = target
-
-    def forward(self, z):
+    def forward(self, z, t):
         logp = log_softmax_array(z, -1)
-        t = self.target
         n = batch_size(z)
         if t.dtype.kind in "iu":
             picked = logp[np.arange(n), t] if z.ndim == 2 else logp[t]
             total = -picked.sum()
         else:
             total = -(t * logp).sum()
-        self.saved = (logp, n)
+        self.saved = (logp, n, t)
         return np.asarray(total / np.asarray(n, dtype=z.dtype), dtype=z.dtype)
 
     def backward(self, g, needs):
-        logp, n = self.saved
+        logp, n, t = self.saved
         p = np.exp(logp)
-        t = self.target
         if t.dtype.kind in "iu":
             if p.ndim == 2:
                 p[np.arange(n), t] -= 1
@@ -88,4 +83,4 @@ class CrossEntropy(Op):
         else:
             p -= t
         p *= np.asarray(g / n, dtype=p.dtype)
-        return (p,)
+        return (p, None)

@@ -29,7 +29,7 @@ class _Reduce(Op):
         return np.broadcast_to(g, shape)
 
 
-class Sum(_Reduce):
+class SumOp(_Reduce):
     """``Σ x`` over ``axis``: every summed number gets the whole upstream gradient."""
 
     __slots__ = ()
@@ -49,7 +49,7 @@ class Sum(_Reduce):
         return np.ones_like(xs[0])
 
 
-class Mean(_Reduce):
+class MeanOp(_Reduce):
     """``(1/n) Σ x`` over ``axis``: every number gets ``1/n`` of the upstream gradient."""
 
     __slots__ = ()

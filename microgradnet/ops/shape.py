@@ -11,7 +11,7 @@ from ..errors import IndexOutOfRangeError, ShapeError
 from .base import Op
 
 
-class Reshape(Op):
+class ReshapeOp(Op):
     """Same numbers, new shape; the gradient is reshaped back."""
 
     __slots__ = ("shape",)
@@ -39,7 +39,7 @@ class Reshape(Op):
         return (g.reshape(self.saved),)
 
 
-class Transpose(Op):
+class TransposeOp(Op):
     """Permute the axes (reverse them by default, ``.T``); the gradient is permuted back."""
 
     __slots__ = ("axes",)
@@ -74,7 +74,7 @@ def _is_basic(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
-class GetItem(Op):
+class GetItemOp(Op):
     """``x[index]``: pick numbers out; the gradient goes back to the picked positions
     (added up where an integer array picks the same position twice), zero elsewhere."""
 

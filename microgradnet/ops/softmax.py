@@ -17,7 +17,7 @@ def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Op):
+class SoftmaxOp(Op):
     """``softmax(x)_i = e^(x_i) / Σ_j e^(x_j)``: positive numbers summing to 1.
 
     Gradient: ``s ⊙ (g − Σ_j g_j s_j)`` with ``s`` the softmax output.
@@ -47,7 +47,7 @@ class Softmax(Op):
         return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
 
 
-class LogSoftmax(Op):
+class LogSoftmaxOp(Op):
     """``log_softmax(x)_i = x_i − log Σ_j e^(x_j)``; gradient ``g − softmax(x)·Σ_j g_j``."""
 
     __slots__ = ("axis",)

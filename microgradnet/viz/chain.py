@@ -22,8 +22,9 @@ import numpy as np
 
 from ..display import display_name
 from ..errors import HIDDEN_FOR_USER_ERRORS, GraphError
+from ..tape import Tape
 from ..tensor import Tensor
-from .graph import _walk, format_number, graph_nodes, shape_text, summarize
+from .graph import format_number, graph_nodes, shape_text, summarize
 
 __all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "ChainRuleText", "MAX_PATHS"]
 
@@ -89,32 +90,30 @@ class ChainPath:
         return " · ".join(f"∂{_wrap(f['num'])}/∂{_wrap(f['den'])}" for f in self.factors)
 
 
-def _consumers(order):
-    uses = {}
-    for t in order:
-        for k, p in enumerate(t._prev):
-            uses.setdefault(id(p), []).append((t, k))
-    return uses
-
-
 def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> list[ChainPath]:
     """Every path from ``cost`` down to ``wrt``, each with its factors and its share of the
-    gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``)."""
+    gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``).
+
+    The paths are read off the cost's :class:`~microgradnet.tape.Tape` (the list
+    ``backward()`` walks): from ``wrt``'s slot, through the nodes that use it, up to the root.
+    """
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     if not isinstance(cost, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError("chain_rule: cost and wrt must be Tensors")
-    order = _walk(cost)
-    if not any(t is wrt for t in order):
+    if cost.is_leaf:
+        raise GraphError("chain_rule: the cost is a leaf: it was not computed from anything")
+    tape = Tape.of(cost)
+    start = tape.slot_of(wrt)
+    if start is None:
         raise GraphError("chain_rule: wrt is not one of the tensors the cost was computed from")
     g = graph_nodes(cost, model=model, params=params, cluster=False)
     sym = {id(n["tensor"]): n["symbol"] for n in g["nodes"] if n["kind"] != "op"}
-    uses = _consumers(order)
 
-    # all paths wrt -> cost, as lists of (out_tensor, input_index) steps
-    paths, stack = [], [(wrt, [])]
+    # all paths wrt -> cost, as lists of (node, input position) steps on the tape
+    paths, stack = [], [(start, [])]
     while stack:
-        t, steps = stack.pop()
-        if t is cost:
+        s, steps = stack.pop()
+        if s == tape.root:
             paths.append(steps)
             if len(paths) > MAX_PATHS:
                 raise GraphError(
@@ -122,9 +121,8 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
                     "too many to write out"
                 )
             continue
-        for out, k in reversed(uses.get(id(t), [])):
-            if out.requires_grad:
-                stack.append((out, steps + [(out, k)]))
+        for i, k in reversed(tape.consumers(s)):
+            stack.append((tape.outs[i], steps + [(i, k)]))
     if not paths:
         raise GraphError("chain_rule: no path from the cost to wrt needs a gradient")
 
@@ -133,11 +131,13 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
         tensors, ops, factors = [wrt], [], []
         scalar = True
         below = wrt
-        for out, k in steps:
-            op = out._op
+        for i, k in steps:
+            out = tape.node(i)
+            op = tape.ops[i]
             value = None
             if out.data.size == 1 and below.data.size == 1:
-                ld = op.local_derivative(k, tuple(p.data for p in out._prev), out.data)
+                xs = tuple(tape.tensor(s).data for s in tape.inputs[i])
+                ld = op.local_derivative(k, xs, out.data)
                 if ld is not None:
                     value = float(np.asarray(ld).reshape(-1)[0])
             if value is None:
@@ -159,7 +159,7 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
             v = float(np.prod([f["value"] for f in factors]))
             value = np.full(wrt.shape, v, dtype=np.float64)
         else:
-            value = _vjp_along(cost, wrt, steps)
+            value = _vjp_along(tape, cost, wrt, steps)
         result.append(
             ChainPath(
                 tensors=tensors,
@@ -174,19 +174,19 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
     return result
 
 
-def _vjp_along(cost, wrt, steps) -> np.ndarray:
-    """Push ``∂C/∂C = 1`` down one path: at each op, ``upstream -> op.backward`` for just the
+def _vjp_along(tape: Tape, cost, wrt, steps) -> np.ndarray:
+    """Push ``∂C/∂C = 1`` down one path of the tape: at each node, the op's rule for just the
     input on the path (a vector-Jacobian product)."""
     g = np.ones_like(cost.data)
-    for out, k in reversed(steps):
-        op = out._op
+    for i, k in reversed(steps):
+        op = tape.ops[i]
         if op.saved is None:
             raise GraphError(
                 f"chain_rule: the graph through '{op.name}' was released by backward(), so the products "
                 "for arrays cannot be computed; call chain_rule before backward(), or use "
                 "backward(retain_graph=True)"
             )
-        needs = tuple(j == k for j in range(len(out._prev)))
+        needs = tuple(j == k for j in range(len(tape.inputs[i])))
         g = op.backward(g, needs)[k]
     return np.asarray(g, dtype=np.float64).reshape(wrt.shape)
 

@@ -32,7 +32,8 @@ import numpy as np
 from ..atomic import write_bytes
 from ..display import display_name
 from ..errors import GraphError
-from ..tensor import Tensor, run_backward, topological_order
+from ..tape import Tape
+from ..tensor import Tensor
 from .render import INSTALL_GRAPHVIZ, WRITES, Drawing, GraphvizNotFoundError, run_renderer
 
 __all__ = [
@@ -197,15 +198,19 @@ def shape_text(shape) -> str:
 # ----------------------------------------------------------------------------------------
 def _walk(root: Tensor) -> list[Tensor]:
     """Every tensor ``root`` depends on (leaves included), each after all of its inputs: the
-    op results in forward order, each leaf placed just before the first op that uses it."""
-    ops_order = topological_order(root, grad_only=False)
+    nodes of the root's tape in forward order, each leaf placed just before the first node
+    that uses it."""
+    if root.is_leaf:
+        return [root]
+    tape = Tape.of(root)
+    leaves = {s for s, _ in tape.leaves}
     order, placed = [], set()
-    for t in ops_order:
-        for p in t._prev:
-            if p._op is None and id(p) not in placed:
-                placed.add(id(p))
-                order.append(p)
-        order.append(t)
+    for i, ins in enumerate(tape.inputs):
+        for s in ins:
+            if s in leaves and s not in placed:
+                placed.add(s)
+                order.append(tape.tensor(s))
+        order.append(tape.node(i))
     return order
 
 
@@ -273,7 +278,7 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
     order = _walk(root)
     index = {id(t): i for i, t in enumerate(order)}
     loss_targets = {
-        id(t._prev[1]) for t in order if t._op is not None and t._op.name in LOSS_OPS and len(t._prev) > 1
+        id(t.inputs[1]) for t in order if t.op is not None and t.op.name in LOSS_OPS and len(t.inputs) > 1
     }
     symbols: dict[int, str] = {}
     used: set[str] = set()
@@ -296,7 +301,7 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
     for i, t in enumerate(order):
         tid = f"t{i}"
         base = dict(id=tid, tensor=t, shape=tuple(t.data.shape), dtype=str(t.data.dtype), scope=None)
-        if t._op is None:
+        if t.is_leaf:
             if id(t) in names:
                 kind, label = "parameter", names[id(t)]
                 sym = _short(label)
@@ -319,9 +324,9 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
                 label = t.name or f"input {sym}"
             sym = unique(sym) if kind != "constant" else sym
         else:
-            op = t._op
+            op = t.op
             opname = op.name
-            ins = [symbols.get(id(p), "?") for p in t._prev]
+            ins = [symbols.get(id(p), "?") for p in t.inputs]
 
             def wrap(s):
                 return s if _simple(s) else f"({s})"
@@ -356,13 +361,13 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
                 symbol=display_name(opname),
                 op=op,
                 describe=display_name(op.describe()),
-                inputs=[f"t{index[id(p)]}" for p in t._prev],
+                inputs=[f"t{index[id(p)]}" for p in t.inputs],
                 out=tid,
                 tensor=t,
                 scope=None,
             )
             nodes.append(op_node)
-            for k, p in enumerate(t._prev):
+            for k, p in enumerate(t.inputs):
                 edges.append({"from": f"t{index[id(p)]}", "to": op_node["id"], "index": k})
             edges.append({"from": op_node["id"], "to": tid, "index": None})
         sym, label = display_name(sym), display_name(label)  # no hidden or unwritable characters
@@ -384,26 +389,26 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
 
 def _clusters(order, index, paths) -> list[dict]:
     """One cluster per module output: the ops between the module's inputs and its output
-    (walk back through ``_prev`` until another module's output or a leaf)."""
+    (walk back through the inputs until another module's output or a leaf)."""
     member: dict[int, int] = {}
     clusters = []
     for s in order:
-        if s._op is None or s._scope is None or id(s) in member:
+        if s.is_leaf or s.module is None or id(s) in member:
             continue
         k = len(clusters)
-        mod = s._scope
+        mod = s.module
         member[id(s)] = k
-        stack = list(s._prev)
+        stack = list(s.inputs)
         while stack:
             p = stack.pop()
             if id(p) in member:
                 continue
-            if p._op is None:  # leaves (even the module's own parameters) stay outside:
+            if p.is_leaf:  # leaves (even the module's own parameters) stay outside:
                 continue  # inside, they would push the frames into a staircase
-            if p._scope is not None:
+            if p.module is not None:
                 continue
             member[id(p)] = k
-            stack.extend(p._prev)
+            stack.extend(p.inputs)
         clusters.append(
             {
                 "id": f"cluster_{k}",
@@ -432,10 +437,12 @@ def collect_grads(root: Tensor, order=None) -> dict:
     order = order if order is not None else _walk(root)
     grads = {}
     missing = any(t.grad is None for t in order if t.requires_grad)
-    if missing and root._op is not None:
-        steps = []
+    if missing and not root.is_leaf:
+        tape = Tape.of(root)
         try:
-            run_backward(root, np.ones_like(root.data), retain_graph=True, record=steps)
+            found = tape.backward(
+                np.ones_like(root.data), retain_graph=True, keep_grads=True, into_leaves=False
+            )
         except GraphError:
             raise GraphError(
                 "show_grads: the intermediate tensors' gradients were not kept and backward() has "
@@ -443,15 +450,9 @@ def collect_grads(root: Tensor, order=None) -> dict:
                 "cost.backward(keep_grads=True) before drawing, or draw before backward(), or use "
                 "backward(retain_graph=True)"
             ) from None
-        leaf = {}
-        for node, up, contribs in steps:
-            grads[id(node)] = up
-            for p, c in contribs:
-                if p._op is None:
-                    leaf[id(p)] = c if id(p) not in leaf else leaf[id(p)] + c
-        grads.update(leaf)
-        if root._op is not None:
-            grads.setdefault(id(root), np.ones_like(root.data))
+        for s, g in enumerate(found):
+            if g is not None:
+                grads[id(tape.tensor(s))] = g
     for t in order:  # the user's own gradients win where they exist
         if t.grad is not None:
             grads[id(t)] = t.grad
@@ -513,7 +514,7 @@ def layout_rows(g: dict, max_ops: int = 3) -> list[list[str]]:
             ops_in_row += 1
             ended = n["kind"] == "layer" or n["op"].name in ACTIVATION_OPS | LOSS_OPS
             row.append(n["id"])
-        elif n["tensor"]._op is not None:  # an op's result follows its op
+        elif not n["tensor"].is_leaf:  # an op's result follows its op
             row.append(n["id"])
     if row:
         rows.append(row)
@@ -709,7 +710,7 @@ def draw_graph(
             )
             fill(sub, by_cluster.get(c["id"], []))
 
-    leaf = {n["id"] for n in nodes if n["kind"] not in ("op", "layer") and n["tensor"]._op is None}
+    leaf = {n["id"] for n in nodes if n["kind"] not in ("op", "layer") and n["tensor"].is_leaf}
     fed_rows = {row_of[e["to"]] for e in g["edges"] if e["from"] in leaf and e["to"] in row_of}
     for e in g["edges"]:
         a, b = e["from"], e["to"]

@@ -53,7 +53,7 @@ class RecordedForward:
     def __init__(self, cost: Tensor, fn: str = "nudge_check"):
         if not isinstance(cost, Tensor):
             raise TypeError(f"{fn}: expected the cost Tensor, got {type(cost).__name__}")
-        if cost._op is None:
+        if cost.is_leaf:
             raise GraphError(f"{fn}: the cost is a leaf tensor: no forward pass was recorded to re-run")
         if cost.data.size != 1:
             raise ShapeError(f"{fn}: the cost must be a single number, got shape {cost.shape}")
@@ -62,10 +62,14 @@ class RecordedForward:
         self.order = topological_order(cost, grad_only=False)
         self.leaves: dict[int, Tensor] = {}
         for t in self.order:
-            for p in t._prev:
-                if p._op is None:
+            for p in t.inputs:
+                if p.is_leaf:
                     self.leaves.setdefault(id(p), p)
-        self.base = {i: np.array(t.data, dtype=np.float64) for i, t in self.leaves.items()}
+        # float leaves as float64 copies; integer ones (cross_entropy's class labels) as they are
+        self.base = {
+            i: np.array(t.data, dtype=np.float64) if t.data.dtype.kind == "f" else t.data
+            for i, t in self.leaves.items()
+        }
         self._run(self.base, None)
         self.value = float(self.base[id(cost)].reshape(()))
         self._grads = None
@@ -75,18 +79,18 @@ class RecordedForward:
         changed tensors), only ops with a changed input run; the others keep ``self.base``."""
         for t in self.order:
             if dirty is not None:
-                if not any(id(p) in dirty for p in t._prev):
+                if not any(id(p) in dirty for p in t.inputs):
                     continue
                 dirty.add(id(t))
-            xs = [vals[id(p)] if id(p) in vals else self.base[id(p)] for p in t._prev]
-            vals[id(t)] = copy.copy(t._op).forward(*xs)  # a copy: the graph's own op keeps its saved buffers
+            xs = [vals[id(p)] if id(p) in vals else self.base[id(p)] for p in t.inputs]
+            vals[id(t)] = copy.copy(t.op).forward(*xs)  # a copy: the graph's own op keeps its saved buffers
 
     def leaf(self, tensor) -> Tensor:
         """``tensor`` checked to be one of the leaves the cost was computed from."""
         if not isinstance(tensor, Tensor):
             raise TypeError(f"{self.fn}: expected a Tensor to nudge, got {type(tensor).__name__}")
         if id(tensor) not in self.leaves:
-            what = "an intermediate result" if tensor._op is not None else "not used by the cost"
+            what = "an intermediate result" if not tensor.is_leaf else "not used by the cost"
             name = f" {tensor.name!r}" if tensor.name else ""
             raise GraphError(
                 f"{self.fn}: the tensor{name} of shape {tensor.shape} is {what}; nudge one of the "
@@ -111,9 +115,14 @@ class RecordedForward:
         walk over a float64 copy of the graph (inputs included, as if they required grad)."""
         if self._grads is None:
             with enable_grad():
-                made = {i: Tensor(a.copy(), requires_grad=True) for i, a in self.base.items()}
+                made = {
+                    i: Tensor(a.copy(), requires_grad=True)
+                    if a.dtype.kind == "f"
+                    else Tensor._make(a, None, ())
+                    for i, a in self.base.items()
+                }
                 for t in self.order:
-                    made[id(t)] = apply(copy.copy(t._op), *[made[id(p)] for p in t._prev])
+                    made[id(t)] = apply(copy.copy(t.op), *[made[id(p)] for p in t.inputs])
                 made[id(self.cost)].backward()
             self._grads = {
                 i: (made[i].grad if made[i].grad is not None else np.zeros_like(a))

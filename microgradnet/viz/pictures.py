@@ -636,7 +636,7 @@ def show_nudges(model, x, y, top: int = 10, loss="mse", classes=None):
     """
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     fn = "show_nudges"
-    from ..training import get_loss
+    from ..losses import get_loss
 
     top = _positive_int(top, "top", fn)
     layers = _linear_layers(model)

@@ -30,7 +30,8 @@ import numpy as np
 from ..atomic import write_bytes
 from ..display import display_name
 from ..errors import GraphError
-from ..tensor import Tensor, run_backward
+from ..tape import Tape
+from ..tensor import Tensor
 from .graph import _walk, draw_graph, graph_nodes, shape_text, stats
 from .nudge import panel_data
 from .page import fill, json_for_html, page_html
@@ -113,19 +114,26 @@ def _equation(op, out: str, ins: list[str], scalar: bool) -> str:
 def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     """Everything the page shows, as plain JSON-able data (the tests read it too).
 
-    Runs ``run_backward(cost, ones, retain_graph=True, record=…)``: the user's ``.grad``
-    are not touched and the graph stays usable.
+    Walks the cost's :class:`~microgradnet.tape.Tape` — the list ``backward()`` walks — with
+    the graph retained, noting each step: the user's ``.grad`` are not touched and the graph
+    stays usable.
     """
     if not isinstance(cost, Tensor):
         raise TypeError(f"backprop_page: expected the cost Tensor, got {type(cost).__name__}")
-    if cost._op is None or not cost.requires_grad:
+    if cost.op is None or not cost.requires_grad:
         raise GraphError(
             "backprop_page: the cost was not computed from tensors that require grad, "
             "so there is no backward pass to show"
         )
+    tape = Tape.of(cost)
     steps = []
     try:
-        run_backward(cost, np.ones_like(cost.data), retain_graph=True, record=steps)
+        tape.backward(
+            np.ones_like(cost.data),
+            retain_graph=True,
+            into_leaves=False,
+            on_step=lambda i, g, in_grads: steps.append((i, g, in_grads)),
+        )
     except GraphError:
         raise GraphError(RELEASED) from None
     g = graph_nodes(cost, model=model, params=params)
@@ -152,7 +160,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
                 "d": _wrap(n["symbol"]),
                 "shape": shape_text(t.shape),
                 "dtype": str(t.dtype),
-                "leaf": t._op is None,
+                "leaf": t.is_leaf,
                 "requires_grad": bool(t.requires_grad),
                 "value": stats(t.data),
             }
@@ -178,39 +186,43 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     equations = {f["op"]: f["eq"] for f in forward}
     backward = []
     leaf_grads: dict[str, np.ndarray] = {}
-    for node, up, contribs in steps:
+    for i, up, in_grads in steps:
+        node = tape.node(i)
         tn = tnodes[id(node)]
         on = opnode[tn["id"]]
-        op = node._op
-        prev = node._prev
-        idx = [i for i, p in enumerate(prev) if p.requires_grad]
+        op = tape.ops[i]
+        prev = [tape.tensor(s) for s in tape.inputs[i]]
         xs = tuple(p.data for p in prev)
         inputs = []
-        for i, (p, c) in zip(idx, contribs):
+        for k, *_ in tape.edges[i]:
+            c = in_grads[k]
+            if c is None:
+                continue
+            p = prev[k]
             pid = tnodes[id(p)]["id"]
             local = None
             try:
-                ld = op.local_derivative(i, xs, node.data)
+                ld = op.local_derivative(k, xs, node.data)
             except Exception:  # noqa: BLE001 - a display nicety, never fatal
                 ld = None
             if ld is not None:
                 local = stats(np.asarray(ld))
             formula = display_name(
-                op.derivative_text(i, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
+                op.derivative_text(k, [nodes[tnodes[id(q)]["id"]]["symbol"] for q in prev])
             )
             inputs.append(
                 {
                     "node": pid,
-                    "index": i,
+                    "index": k,
                     "formula": formula,
                     "local": local,
                     "contribution": stats(c),
-                    "leaf": p._op is None,
+                    "leaf": p.is_leaf,
                     "parameter": nodes[pid]["kind"] == "parameter",
                     "summed": tuple(np.shape(c)) != tuple(node.data.shape),
                 }
             )
-            if p._op is None:
+            if p.is_leaf:
                 leaf_grads[pid] = c if pid not in leaf_grads else leaf_grads[pid] + c
         backward.append(
             {
@@ -245,7 +257,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
         "cost_symbol": cost_sym,
         "cost_value": stats(cost.data),
         "nodes": nodes,
-        "leaves": [n["id"] for n in g["nodes"] if n["kind"] != "op" and n["tensor"]._op is None],
+        "leaves": [n["id"] for n in g["nodes"] if n["kind"] != "op" and n["tensor"].is_leaf],
         "forward": forward,
         "backward": backward,
         "final": final,
@@ -339,7 +351,7 @@ def graph_size(root: Tensor) -> int:
     """How many boxes the picture of ``root``'s graph has: every tensor (leaves included) and
     every op. Counted without drawing anything, so a too-big graph is refused at once."""
     order = _walk(root)
-    return len(order) + sum(t._op is not None for t in order)
+    return len(order) + sum(not t.is_leaf for t in order)
 
 
 def _check_size(cost, max_nodes, who: str) -> None:
@@ -350,7 +362,7 @@ def _check_size(cost, max_nodes, who: str) -> None:
         return
     size = graph_size(cost)
     if size > max_nodes:
-        steps = sum(t._op is not None for t in _walk(cost))
+        steps = sum(not t.is_leaf for t in _walk(cost))
         raise GraphError(
             f"{who}: the graph has {size} nodes ({steps} ops to step through), more than "
             f"max_nodes={max_nodes}: too many steps to follow on one page. Step through a "

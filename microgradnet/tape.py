@@ -1,0 +1,310 @@
+"""The tape: one graph written down as the list that backpropagation walks.
+
+Every op applied to tensors that need a gradient records a node: the op (holding what its
+gradient rule needs) and the input tensors. ``Tape.of(root)`` writes the nodes that ``root``
+depends on into a list, once, in the order the forward pass ran them, and numbers every
+tensor of the graph with a *slot*: node ``i``'s output is slot ``i`` (the root is the last
+node), the leaves — parameters, the input batch, the target, constants — come after. Each
+entry of the tape says which slots its inputs sit in.
+
+Backward is one loop down that list, from the root to the first node::
+
+    g = ∂C/∂out                         (arrived from the nodes already visited)
+    for each input that needs it:       ∂C/∂input += op.backward(g)   (the chain rule)
+
+Everything that goes backward runs :meth:`Tape.backward`: ``Tensor.backward()``, the
+replayed training step (:class:`~microgradnet.replay.TrainStep`), the backprop stepper, the
+chain rule written out, and the gradients the graph picture shows. :meth:`Tape.forward`
+runs the same entries forward again with the leaves' current values: put a new batch into
+the input leaf, or nudge one weight, and the tape recomputes the cost without building a
+new graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks
+from .errors import GraphError, ShapeError
+
+__all__ = ["Tape"]
+
+RELEASED = (
+    "backward: the graph through '{op}' was already used by a backward() and its buffers "
+    "released; call the first backward(retain_graph=True) to go through it again"
+)
+
+
+def _own(g: np.ndarray, handed: set) -> np.ndarray:
+    """``g`` itself if nobody else holds it and it may be written to, else a copy: a leaf's
+    ``.grad`` must never share memory with another tensor's."""
+    if id(g) in handed or g.base is not None or not g.flags.writeable:
+        g = g.copy()
+    handed.add(id(g))
+    return g
+
+
+class Tape:
+    """The nodes of one graph in forward order, each with the slots of its inputs.
+
+    Read it with: ``len(tape)`` (the number of nodes), ``ops[i]`` (the op of node ``i``),
+    ``inputs[i]`` (the slots of its inputs), ``outs[i]`` (the slot of its output), ``root``
+    (the root's slot: the output of the last node), ``node(i)`` and ``tensor(slot)`` (the
+    tensors, while the tape holds the graph's tensors), ``leaves`` (``(slot, tensor)`` for
+    every leaf: parameters, the input batch, the target, constants), ``slot_of(tensor)``
+    and ``consumers(slot)`` (the nodes that use a slot, with the input position).
+    """
+
+    __slots__ = (
+        "ops",
+        "inputs",
+        "outs",
+        "needs",
+        "edges",
+        "leaves",
+        "tensors",
+        "retained",
+        "checked",
+        "_index",
+    )
+
+    def __init__(self, ops, inputs, outs, needs, edges, leaves, tensors, retained):
+        self.ops = ops
+        self.inputs = inputs
+        self.outs = outs
+        self.needs = needs
+        # for each node, ``(input position, slot, shape, dtype)`` of every input that needs a
+        # gradient: where the chain rule sends it, and what it must look like
+        self.edges = edges
+        self.leaves = leaves
+        self.tensors = tensors
+        self.retained = retained
+        self.checked = None  # node index -> node whose saved arrays are fingerprinted (checks.py)
+        self._index = None
+
+    # ----- building ---------------------------------------------------------------------
+    @classmethod
+    def of(cls, root) -> Tape:
+        """The tape of everything ``root`` was computed from (``root`` must come from an op).
+
+        One depth-first pass with an explicit stack (a chain of 100,000 ops is fine): each
+        node is written down after all of its inputs, the order a forward pass computes
+        them; an op's inputs are visited in their order (layer 1 before layer 2).
+        """
+        if root._op is None:
+            raise GraphError(
+                "Tape.of: the tensor is a leaf (made by the user, not by an op): no graph to write down"
+            )
+        slot: dict[int, int] = {}
+        tensors: list = []
+        ops, inputs, outs, needs, edges, leaves = [], [], [], [], [], []
+        retained = checked = None
+        seen: set[int] = set()
+        stack = [(root, False)]
+        while stack:
+            t, done = stack.pop()
+            prev = t._prev
+            if done:
+                ins, nd, ed = [], [], []
+                for k, p in enumerate(prev):
+                    s = slot.get(id(p))
+                    if s is None:  # a leaf (or a tensor made under no_grad), met for the first time
+                        s = slot[id(p)] = len(tensors)
+                        tensors.append(p)
+                        leaves.append((s, p))
+                    ins.append(s)
+                    rg = p.requires_grad
+                    nd.append(rg)
+                    if rg:
+                        d = p.data
+                        ed.append((k, s, d.shape, d.dtype))
+                s = slot[id(t)] = len(tensors)
+                tensors.append(t)
+                if t._retain:
+                    retained = retained or {}
+                    retained[s] = t
+                if t._fingerprints is not None:
+                    checked = checked or {}
+                    checked[len(ops)] = t
+                ops.append(t._op)
+                inputs.append(tuple(ins))
+                outs.append(s)
+                needs.append(tuple(nd))
+                edges.append(tuple(ed))
+                continue
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            stack.append((t, True))
+            for p in reversed(prev):  # popped first-input-first
+                if p._op is not None and id(p) not in seen:
+                    stack.append((p, False))
+        tape = cls(ops, inputs, outs, needs, edges, leaves, tensors, retained)
+        tape.checked = checked
+        return tape
+
+    # ----- reading ----------------------------------------------------------------------
+    @property
+    def root(self) -> int:
+        """The root's slot: the output of the last node."""
+        return self.outs[-1]
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def tensor(self, slot: int):
+        """The tensor in ``slot`` (a node's output or a leaf)."""
+        if self.tensors is None:
+            for s, leaf in self.leaves:
+                if s == slot:
+                    return leaf
+            raise GraphError("Tape.tensor: this tape no longer holds the graph's tensors (only its ops)")
+        return self.tensors[slot]
+
+    def node(self, i: int):
+        """The output tensor of node ``i``."""
+        return self.tensor(self.outs[i])
+
+    def slot_of(self, t) -> int | None:
+        """The slot of tensor ``t``, or None when it is not part of the graph."""
+        if self.tensors is None:
+            return self._leaf_slot(t)
+        for s, u in enumerate(self.tensors):
+            if u is t:
+                return s
+        return None
+
+    def is_leaf_slot(self, slot: int) -> bool:
+        """True when ``slot`` holds a leaf rather than a node's output."""
+        return any(s == slot for s, _ in self.leaves)
+
+    def consumers(self, slot: int) -> list[tuple[int, int]]:
+        """The nodes that take ``slot`` as an input: ``(node, input position)`` pairs, in
+        forward order (a tensor used twice by one op appears twice)."""
+        return [(i, k) for i, ins in enumerate(self.inputs) for k, s in enumerate(ins) if s == slot]
+
+    def forget_tensors(self) -> Tape:
+        """Stop holding the graph's intermediate tensors (the ops and leaves stay): a tape
+        kept for :meth:`forward` then keeps no batch's graph alive. Returns the tape."""
+        self.tensors = None
+        self.retained = self.checked = None
+        return self
+
+    def _leaf_slot(self, leaf) -> int | None:
+        index = self._index
+        if index is None:
+            index = self._index = {id(u): s for s, u in self.leaves}
+        return index.get(id(leaf))
+
+    def _grads_tuple(self, i, in_grads) -> tuple:
+        if self.tensors is not None:
+            return checks.grads_tuple(self.node(i), in_grads)
+        if isinstance(in_grads, (tuple, list)) and len(in_grads) == len(self.inputs[i]):
+            return tuple(in_grads)
+        raise GraphError(
+            f"backward of {self.ops[i].name}: the gradient rule must return a tuple with one "
+            f"gradient per input ({len(self.inputs[i])}, None where not needed)"
+        )
+
+    def _grad_error(self, i, k, pg) -> Exception:
+        if self.tensors is not None:
+            return checks.grad_error(self.node(i), self.tensor(self.inputs[i][k]), pg)
+        shape = self.edges[i][[e[0] for e in self.edges[i]].index(k)][2]
+        return ShapeError(
+            f"backward of {self.ops[i].name}: the gradient for input {k} has shape "
+            f"{tuple(getattr(pg, 'shape', ()))}, but the input has shape {tuple(shape)}"
+        )
+
+    # ----- running ----------------------------------------------------------------------
+    def forward(self, feed=None) -> list:
+        """Run the ops forward again, in order, on the leaves' current values (``feed``: a
+        dict ``{leaf tensor: array}`` to use other values for some leaves without changing
+        them). Returns every slot's value; ``values[tape.root]`` is the new root.
+
+        Each op keeps what its gradient rule needs from this run, so :meth:`backward` can
+        follow; the tensors of the recorded graph keep their old values.
+        """
+        values = [None] * (len(self.ops) + len(self.leaves))
+        for s, leaf in self.leaves:
+            values[s] = leaf.data
+        if feed:
+            for leaf, value in feed.items():
+                s = self._leaf_slot(leaf)
+                if s is None:
+                    raise GraphError("Tape.forward: a tensor in feed is not a leaf of this graph")
+                values[s] = value
+        inputs, outs = self.inputs, self.outs
+        for i, op in enumerate(self.ops):
+            ins = inputs[i]
+            if len(ins) == 1:
+                values[outs[i]] = op.forward(values[ins[0]])
+            elif len(ins) == 2:
+                values[outs[i]] = op.forward(values[ins[0]], values[ins[1]])
+            else:
+                values[outs[i]] = op.forward(*[values[s] for s in ins])
+        return values
+
+    def backward(self, seed, *, retain_graph=False, keep_grads=False, into_leaves=True, on_step=None):
+        """The backward walk: the chain rule at every node, from the root down.
+
+        ``seed`` is ``∂C/∂root`` (ones for a scalar cost). Gradients that arrive at the same
+        slot add up. With ``into_leaves`` the leaves that require grad get their gradient
+        added to ``.grad``; nodes marked with ``retain_grad()`` (every node with
+        ``keep_grads``) get theirs in ``.grad`` too. ``on_step(i, g, in_grads)``, if given, is
+        called at every visited node with the upstream gradient and what the op sent to
+        each input. The ops' saved buffers are released unless ``retain_graph``.
+        Returns the gradient of every slot (with ``keep_grads``; else the leaves' only).
+        """
+        ops, outs, needs, edges = self.ops, self.outs, self.needs, self.edges
+        grads = [None] * (len(ops) + len(self.leaves))
+        grads[outs[-1]] = seed
+        handed: set[int] = set()
+        retained = self.retained if into_leaves else None
+        checked = self.checked
+        for i in range(len(ops) - 1, -1, -1):
+            s = outs[i]
+            g = grads[s]
+            if g is None:  # reachable only through inputs that need no gradient
+                continue
+            if not keep_grads:
+                grads[s] = None  # not needed any more: let it go while the walk goes on
+            if retained is not None and s in retained:
+                t = retained[s]
+                t.grad = _own(g, handed) if t.grad is None else t.grad + g
+            op = ops[i]
+            if op.saved is None:
+                raise GraphError(RELEASED.format(op=op.name))
+            if checked is not None and i in checked:  # saved arrays changed in place since?
+                checks.check_saved(checked[i])
+            in_grads = op.backward(g, needs[i])
+            if in_grads.__class__ is not tuple or len(in_grads) != len(needs[i]):
+                in_grads = self._grads_tuple(i, in_grads)
+            if not retain_graph:
+                op.saved = None
+            if on_step is not None:
+                on_step(i, g, in_grads)
+            for k, t, shape, dtype in edges[i]:
+                pg = in_grads[k]
+                if pg is None:
+                    continue
+                try:
+                    fits = pg.shape == shape
+                except AttributeError:  # not an array at all
+                    fits = False
+                if not fits:
+                    raise self._grad_error(i, k, pg)
+                if pg.dtype != dtype:
+                    pg = pg.astype(dtype)
+                old = grads[t]
+                grads[t] = pg if old is None else old + pg
+        if into_leaves:
+            if keep_grads and self.tensors is not None:
+                for s in outs:
+                    if s not in (retained or ()) and grads[s] is not None:
+                        t = self.tensors[s]
+                        t.grad = _own(grads[s], handed) if t.grad is None else t.grad + grads[s]
+            for s, leaf in self.leaves:
+                g = grads[s]
+                if g is not None and leaf.requires_grad:
+                    leaf.grad = _own(g, handed) if leaf.grad is None else leaf.grad + g
+        return grads
