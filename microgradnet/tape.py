@@ -95,50 +95,50 @@ class Tape:
             raise GraphError(
                 "Tape.of: the tensor is a leaf (made by the user, not by an op): no graph to write down"
             )
-        slot: dict[int, int] = {}
+        slot: dict[int, int] = {}  # id -> slot; -1 while a node's inputs are being written down
         tensors: list = []
         ops, inputs, outs, needs, edges, leaves = [], [], [], [], [], []
         retained = checked = None
-        seen: set[int] = set()
-        stack = [(root, False)]
+        stack = [root]
         while stack:
-            t, done = stack.pop()
-            prev = t._prev
-            if done:
-                ins, nd, ed = [], [], []
-                for k, p in enumerate(prev):
-                    s = slot.get(id(p))
-                    if s is None:  # a leaf (or a tensor made under no_grad), met for the first time
-                        s = slot[id(p)] = len(tensors)
-                        tensors.append(p)
-                        leaves.append((s, p))
-                    ins.append(s)
-                    rg = p.requires_grad
-                    nd.append(rg)
-                    if rg:
-                        d = p.data
-                        ed.append((k, s, d.shape, d.dtype))
-                s = slot[id(t)] = len(tensors)
-                tensors.append(t)
-                if t._retain:
-                    retained = retained or {}
-                    retained[s] = t
-                if t._fingerprints is not None:
-                    checked = checked or {}
-                    checked[len(ops)] = t
-                ops.append(t._op)
-                inputs.append(tuple(ins))
-                outs.append(s)
-                needs.append(tuple(nd))
-                edges.append(tuple(ed))
+            t = stack[-1]
+            s = slot.get(id(t))
+            if s is None:  # first visit: its unwritten inputs go on top of it, first input on top
+                slot[id(t)] = -1
+                for p in reversed(t._prev):
+                    if p._op is not None and id(p) not in slot:
+                        stack.append(p)
                 continue
-            if id(t) in seen:
+            stack.pop()
+            if s >= 0:  # already written down (pushed twice, by two users)
                 continue
-            seen.add(id(t))
-            stack.append((t, True))
-            for p in reversed(prev):  # popped first-input-first
-                if p._op is not None and id(p) not in seen:
-                    stack.append((p, False))
+            ins, nd, ed = [], [], []
+            for k, p in enumerate(t._prev):
+                q = slot.get(id(p))
+                if q is None:  # a leaf (or a tensor made under no_grad), met for the first time
+                    q = slot[id(p)] = len(tensors)
+                    tensors.append(p)
+                    leaves.append((q, p))
+                ins.append(q)
+                if p.requires_grad:
+                    nd.append(True)
+                    d = p.data
+                    ed.append((k, q, d.shape, d.dtype))
+                else:
+                    nd.append(False)
+            s = slot[id(t)] = len(tensors)
+            tensors.append(t)
+            if t._retain:
+                retained = retained or {}
+                retained[s] = t
+            if t._fingerprints is not None:
+                checked = checked or {}
+                checked[len(ops)] = t
+            ops.append(t._op)
+            inputs.append(tuple(ins))
+            outs.append(s)
+            needs.append(tuple(nd))
+            edges.append(tuple(ed))
         tape = cls(ops, inputs, outs, needs, edges, leaves, tensors, retained)
         tape.checked = checked
         return tape

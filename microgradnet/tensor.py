@@ -19,6 +19,7 @@ from . import checks, ops
 # Methods set __tracebackhide__ so that IPython shows a learner their own line and the check that
 # failed, not the frames in between (see errors.HIDDEN_FOR_USER_ERRORS).
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, GraphError, MicrogradnetError, ShapeError
+from .tape import Tape
 
 _state = {"grad": True, "dtype": np.dtype(np.float32)}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -419,7 +420,8 @@ class Tensor:
                     f"backward: the tensor has shape {self.shape}, not a single value; pass "
                     "gradient= (an array of that shape), or reduce it first, e.g. .sum()"
                 )
-            seed = np.ones_like(self.data)
+            one = _ONE.get(self.data.dtype) if self.data.ndim == 0 else None
+            seed = one.copy() if one is not None else np.ones_like(self.data)
         else:
             seed = np.array(
                 gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype, copy=True
@@ -434,6 +436,9 @@ class Tensor:
         run_backward(self, seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 
+_ONE = {d: np.ones((), d) for d in _FLOATS}  # ∂C/∂C = 1 for a scalar cost, copied per walk
+
+
 def _is_bias(x: Tensor, b: Tensor) -> bool:
     """True when ``b`` is a vector with one value per column of the matrix (or batch) ``x``."""
     return b.data.ndim == 1 and x.data.ndim >= 2 and x.data.shape[-1] == b.data.shape[0]
@@ -444,7 +449,16 @@ def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
     record the node (op + inputs) in the output tensor."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     try:
-        data = op.forward(*[t.data for t in inputs])
+        if len(inputs) == 2:
+            a, b = inputs
+            data = op.forward(a.data, b.data)
+            needed = a.requires_grad or b.requires_grad
+        elif len(inputs) == 1:
+            data = op.forward(inputs[0].data)
+            needed = inputs[0].requires_grad
+        else:
+            data = op.forward(*[t.data for t in inputs])
+            needed = any(t.requires_grad for t in inputs)
     except MicrogradnetError:  # the op's own message: it names the op already
         raise
     except ValueError as e:  # numpy's words: say them once, after the op's name
@@ -452,13 +466,11 @@ def apply(op: ops.Op, *inputs: Tensor) -> Tensor:
             raise ops.base.broadcast_error(op.name, inputs[0].data, inputs[1].data) from None
         text = str(e)
         raise ShapeError(text if text.startswith(f"{op.name}:") else f"{op.name}: {text}") from None
-    if _state["grad"]:
-        for t in inputs:
-            if t.requires_grad:
-                out = Tensor._make(data, op, inputs)
-                if op.saved.__class__ in checks.CONTAINERS:  # fingerprints for check_saved
-                    out._fingerprints = checks.fingerprint_saved(out)
-                return out
+    if needed and _state["grad"]:
+        out = Tensor._make(data, op, inputs)
+        if op.saved.__class__ in checks.CONTAINERS:  # fingerprints for check_saved
+            out._fingerprints = checks.fingerprint_saved(out)
+        return out
     return Tensor._make(data, None, ())
 
 
@@ -500,8 +512,6 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, kee
     """The backward walk from ``root``: write the graph down as a :class:`~microgradnet.tape.Tape`
     and walk it from the root to the leaves, applying the chain rule at every node (see
     :meth:`Tape.backward <microgradnet.tape.Tape.backward>`)."""
-    from .tape import Tape
-
     Tape.of(root).backward(seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import HIDDEN_FOR_USER_ERRORS, DTypeError, ShapeError
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 from .module import Module, Parameter
 
 
@@ -122,7 +122,8 @@ class Linear(Module):
 
     def forward(self, x):
         w = self.weight
-        x = as_tensor(x, w.data.dtype)
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=w.data.dtype)
         if x.data.dtype != w.data.dtype:
             raise DTypeError(
                 f"Linear: the input is {x.data.dtype} but the weights are {w.data.dtype}; "

@@ -55,7 +55,7 @@ class AddBiasOp(Op):
     elementwise = True
 
     def forward(self, x, b):
-        if b.ndim != 1 or x.ndim < 1 or x.shape[-1] != b.shape[0]:
+        if b.ndim != 1 or not x.shape or x.shape[-1] != b.shape[0]:
             raise ShapeError(
                 f"add_bias: a bias of shape {tuple(b.shape)} cannot be added to rows of shape "
                 f"{tuple(x.shape)}: the bias must be a vector with one value per column "

@@ -24,26 +24,32 @@ class MatMulOp(Op):
     reads = ((1,), (0,))  # saved = (a, b): ∂C/∂a reads b, ∂C/∂b reads a
 
     def forward(self, a, b):
+        try:
+            out = a @ b
+        except ValueError:
+            raise self._error(a, b) from None
+        self.saved = (a, b)
+        return out
+
+    @staticmethod
+    def _error(a, b) -> ShapeError:
+        """Why numpy refused ``a @ b``, in the words of the math."""
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(
+            return ShapeError(
                 f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}: "
                 "both operands need at least one dimension (use * for a scalar)"
             )
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
-            raise ShapeError(
+            return ShapeError(
                 f"matmul: cannot multiply {tuple(a.shape)} by {tuple(b.shape)}: "
                 f"the inner sizes {k_a} and {k_b} differ"
             )
-        self.saved = (a, b)
-        try:
-            return a @ b
-        except ValueError:
-            raise ShapeError(
-                f"matmul: the batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
-                "cannot be broadcast together"
-            ) from None
+        return ShapeError(
+            f"matmul: the batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
+            "cannot be broadcast together"
+        )
 
     def backward(self, g, needs):
         a, b = self.saved
