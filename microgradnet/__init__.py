@@ -44,6 +44,7 @@ from .tensor import (
     set_default_dtype,
     tensor,
 )
+from .threads import get_num_threads, set_num_threads
 from .training import Evaluation, History, Snapshot, evaluate, fit
 
 __version__ = "0.1.0"
@@ -83,6 +84,8 @@ __all__ = [
     "export",
     "evaluate",
     "fit",
+    "set_num_threads",
+    "get_num_threads",
     "Evaluation",
     "History",
     "Snapshot",

@@ -51,6 +51,7 @@ import math
 
 import numpy as np
 
+from . import threads
 from .errors import HIDDEN_FOR_USER_ERRORS
 from .losses import TARGETS, get_loss
 from .tape import Tape
@@ -123,6 +124,8 @@ class TrainStep:
         if rec is None or not self._unchanged():
             return self._record(x, xb, y)
         tape = rec.tape
+        if tape.products:
+            threads.choose_for(tape.products)
         try:
             values = tape.forward({rec.x: x, rec.target: self._target(rec.out_like, y)})
         except Exception:  # the normal engine explains what is wrong (or records anew)
@@ -180,6 +183,8 @@ class TrainStep:
         if rec is None:
             cost.backward()
         else:
+            if rec.tape.products:
+                threads.choose_for(rec.tape.products)
             rec.tape.backward(rec.seed)  # what cost.backward() does, on the tape we keep
         self.optimizer.step()
         self.records += 1

@@ -65,10 +65,11 @@ class Tape:
         "tensors",
         "retained",
         "checked",
+        "products",
         "_index",
     )
 
-    def __init__(self, ops, inputs, outs, needs, edges, leaves, tensors, retained):
+    def __init__(self, ops, inputs, outs, needs, edges, leaves, tensors, retained, products=()):
         self.ops = ops
         self.inputs = inputs
         self.outs = outs
@@ -80,6 +81,9 @@ class Tape:
         self.tensors = tensors
         self.retained = retained
         self.checked = None  # node index -> node whose saved arrays are fingerprinted (checks.py)
+        # the matrix products of the graph, ``(rows, inner, columns, dtype)``: what numpy's
+        # BLAS threads are chosen for (see :mod:`microgradnet.threads`)
+        self.products = products
         self._index = None
 
     # ----- building ---------------------------------------------------------------------
@@ -99,6 +103,7 @@ class Tape:
         tensors: list = []
         ops, inputs, outs, needs, edges, leaves = [], [], [], [], [], []
         retained = checked = None
+        products = []
         stack = [root]
         while stack:
             t = stack[-1]
@@ -134,12 +139,17 @@ class Tape:
             if t._fingerprints is not None:
                 checked = checked or {}
                 checked[len(ops)] = t
-            ops.append(t._op)
+            op = t._op
+            if op.name == "matmul":
+                a, b = t._prev[0].data, t._prev[1].data
+                if a.ndim == 2 and b.ndim == 2:
+                    products.append((a.shape[0], a.shape[1], b.shape[1], a.dtype))
+            ops.append(op)
             inputs.append(tuple(ins))
             outs.append(s)
             needs.append(tuple(nd))
             edges.append(tuple(ed))
-        tape = cls(ops, inputs, outs, needs, edges, leaves, tensors, retained)
+        tape = cls(ops, inputs, outs, needs, edges, leaves, tensors, retained, tuple(products))
         tape.checked = checked
         return tape
 

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from . import checks, ops
+from . import checks, ops, threads
 
 # Methods set __tracebackhide__ so that IPython shows a learner their own line and the check that
 # failed, not the frames in between (see errors.HIDDEN_FOR_USER_ERRORS).
@@ -512,7 +512,10 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, kee
     """The backward walk from ``root``: write the graph down as a :class:`~microgradnet.tape.Tape`
     and walk it from the root to the leaves, applying the chain rule at every node (see
     :meth:`Tape.backward <microgradnet.tape.Tape.backward>`)."""
-    Tape.of(root).backward(seed, retain_graph=retain_graph, keep_grads=keep_grads)
+    tape = Tape.of(root)
+    if tape.products:  # numpy's BLAS threads: the faster count for these matrix shapes
+        threads.choose_for(tape.products)
+    tape.backward(seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 
 def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:

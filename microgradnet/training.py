@@ -15,6 +15,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .data import as_xy
 from .errors import HIDDEN_FOR_USER_ERRORS, NumericalError
 from .losses import LOSSES, get_loss  # noqa: F401  (LOSSES: the names fit accepts)
@@ -62,9 +64,12 @@ def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
 
 @dataclass
 class History:
-    """Per-epoch record of training: ``cost`` (mean training cost), and, when test data is
-    given, ``test_cost`` and ``test_accuracy``; ``seconds`` per epoch; ``step_cost`` holds
-    the cost of every mini-batch step (for a detailed cost curve)."""
+    """Per-epoch record of training: ``cost`` (mean training cost) and ``accuracy`` (the
+    share of training examples classified right), both *running* figures over the epoch as
+    Keras reports them: each batch counted from the forward pass that trained on it, with the
+    weights before its step (no second pass over the data). When test data is given,
+    ``test_cost`` and ``test_accuracy``; ``seconds`` per epoch; ``step_cost`` holds the cost
+    of every mini-batch step (for a detailed cost curve)."""
 
     cost: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
@@ -186,14 +191,10 @@ def fit(
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     fn = get_loss(loss)
     opt = optimizer if optimizer is not None else SGD(model.parameters(), lr=lr)
-    step = None
-    if fast:
-        try:
-            from .replay import TrainStep
+    from .replay import TrainStep
 
-            step = TrainStep(model, fn, opt)
-        except ImportError:
-            step = None
+    step = TrainStep(model, fn, opt)
+    step.replayable = step.replayable and fast  # fast=False: every step the plain way
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or snapshots < 0:
         raise ValueError(f"fit: snapshots must be a whole number >= 0, got {snapshots!r}")
     history = History()
@@ -211,21 +212,16 @@ def fit(
         it = batches((x, y), batch_size=batch_size, shuffle=True, seed=None if seed is None else seed + epoch)
         total = 0.0
         count = 0
+        outputs, targets = [], []  # what each step's forward pass gave, for the running accuracy
         for i, (xb, yb) in enumerate(shown.each(it, desc=f"epoch {epoch + 1}/{epochs}")):
-            if step is not None:
-                c = step(xb, yb)
-            else:
-                cost = fn(model(xb), yb)
-                opt.zero_grad()
-                cost.backward()
-                opt.step()
-                c = float(cost.data)
-                del cost  # no graph stays alive while the next batch runs
+            c = step(xb, yb)
             if not math.isfinite(c):
                 raise NumericalError(
                     f"fit: the cost became {c} at epoch {epoch + 1}, step {i + 1}: "
                     f"the learning rate ({getattr(opt, 'lr', lr)}) is probably too large"
                 )
+            outputs.append(step.output)
+            targets.append(yb)
             history.step_cost.append(c)
             done += 1
             if done in keep:
@@ -234,8 +230,8 @@ def fit(
             count += len(xb)
             if i % 50 == 0:
                 shown.note(f"cost={c:.4f}")
+        history.accuracy.append(_running_accuracy(outputs, targets))
         history.cost.append(total / max(count, 1))
-        history.accuracy.append(evaluate(model, (x, y), fn).accuracy if len(x) <= 20000 else float("nan"))
         if test is not None:
             ev = evaluate(model, test, fn)
             history.test_cost.append(ev.cost)
@@ -245,3 +241,15 @@ def fit(
         if callback is not None:
             callback(epoch, history)
     return history
+
+
+def _running_accuracy(outputs, targets) -> float:
+    """The share of examples whose largest output is their label (or their target row's
+    largest entry), over the outputs the training steps computed."""
+    try:
+        out = np.concatenate([np.reshape(o, (-1, np.shape(o)[-1])) for o in outputs])
+        y = np.concatenate([np.asarray(t).reshape(len(o), -1) for t, o in zip(targets, outputs)])
+    except (ValueError, IndexError):  # outputs that are not one row of scores per example
+        return float("nan")
+    labels = y[:, 0] if y.shape[1] == 1 and y.dtype.kind in "iu" else y.argmax(axis=-1)
+    return float((out.argmax(axis=-1) == labels).mean()) if len(out) else float("nan")

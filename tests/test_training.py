@@ -120,3 +120,24 @@ def test_history_and_evaluation_print_short_summaries():
         == str(ev)
         == f"accuracy {ev.accuracy:.2%} ({round(ev.accuracy * 360)}/360), cost {ev.cost:.4f}"
     )
+
+
+def test_fit_accuracy_is_the_running_accuracy_of_the_training_steps(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0)
+    # by hand: the loop fit runs, counting each batch with the output its step computed
+    model = mg.nn.MLP([6, 8, 4], seed=1)
+    opt = mg.optim.SGD(model.parameters(), lr=1.0)
+    right = 0
+    for xb, yb in mg.data.batches((x, y), 7, shuffle=True, seed=0):
+        out = model(xb)
+        right += int((out.data.argmax(axis=1) == yb).sum())
+        cost = mg.squared_error(out, yb)
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+    # fit never runs the model over the training data a second time
+    monkeypatch.setattr(mg.training, "evaluate", lambda *a, **k: pytest.fail("a second pass"))
+    h = mg.fit(mg.nn.MLP([6, 8, 4], seed=1), (x, y), epochs=1, lr=1.0, batch_size=7, progress=False)
+    assert h.accuracy == [right / 60]
