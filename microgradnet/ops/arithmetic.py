@@ -68,7 +68,7 @@ class AddBiasOp(Op):
         gb = None
         if needs[1]:
             if self.saved == 2:  # the usual (batch, n) rows: one sum over the batch
-                gb = g.sum(axis=0)
+                gb = np.add.reduce(g, axis=0)
             else:
                 gb = g.sum(axis=tuple(range(self.saved - 1))) if self.saved > 1 else g
         return (g if needs[0] else None, gb)
