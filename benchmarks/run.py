@@ -470,7 +470,9 @@ def report_tables(results, engines, n_images) -> list[str]:
                 f"| {vs_best} | {mem.get(e, float('nan')):.1f} | {'–' if cost is None else f'{cost:.5f}'} |"
             )
         costs = [c for (e, _), c in res["costs"].items() if e != "microgradnet fit"]
-        if costs and max(costs) - min(costs) > 1e-3 * max(1.0, abs(max(costs))):
+        # float32 sums in another order drift apart over a thousand steps at lr 3.0: 1%
+        tol = 1e-2 if dtype == "float32" else 1e-6
+        if costs and max(costs) - min(costs) > tol * max(1.0, abs(max(costs))):
             lines.append("")
             lines.append(f"**The engines' mean costs disagree** ({min(costs):.6f} to {max(costs):.6f}).")
         lines.append("")
