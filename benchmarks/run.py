@@ -512,18 +512,39 @@ def target_lines(results) -> list[str]:
 
 
 def readme_table(results, engines) -> list[str]:
-    """The compact table for the README: float32, ratio to the floor at 1 thread / default."""
+    """The compact tables for the README: each engine's time ÷ the floor's at 1 thread, at
+    1 thread · at the default threads; microgradnet's default ÷ its best of 1 and all cores;
+    and the memory of a pass."""
     show = [e for e in engines if e != "numpy floor"]
-    head = "| network, batch | " + " | ".join(show) + " | numpy floor (ms) |"
-    lines = [head, "|---|" + "---:|" * (len(show) + 1)]
+    head = (
+        "| network, batch, dtype | "
+        + " | ".join(show)
+        + " | numpy floor (ms) | default ÷ best (fit, eager) |"
+    )
+    lines = [head, "|---|" + "---:|" * (len(show) + 2)]
     for (sizes, batch, dtype), res in results.items():
         med = res["median"]
         f1, fd = med.get(("numpy floor", "1")), med.get(("numpy floor", "default"))
-        cells = []
-        for e in show:
-            t1, td = med.get((e, "1")), med.get((e, "default"))
-            cells.append(f"{ratio(t1, f1)} / {ratio(td, f1)}")
-        lines.append(f"| {sizes}, {batch}, {dtype} | " + " | ".join(cells) + f" | {_ms(f1)} / {_ms(fd)} |")
+        cells = [f"{ratio(med.get((e, '1')), f1)} · {ratio(med.get((e, 'default')), f1)}" for e in show]
+        best = []
+        for e in MG:
+            td = med.get((e, "default"))
+            fastest = min([t for t in (med.get((e, "1")), med.get((e, "all"))) if t] or [0])
+            best.append(f"{td / fastest:.2f}" if td and fastest else "–")
+        lines.append(
+            f"| {sizes}, {batch}, {dtype} | "
+            + " | ".join(cells)
+            + f" | {_ms(f1)} · {_ms(fd)} | {', '.join(best)} |"
+        )
+    lines += ["", "| peak memory growth in one pass (MB, 1 thread) | " + " | ".join(engines) + " |"]
+    lines.append("|---|" + "---:|" * len(engines))
+    for (sizes, batch, dtype), res in results.items():
+        mem = res["memory"]
+        lines.append(
+            f"| {sizes}, {batch}, {dtype} | "
+            + " | ".join(f"{mem[e]:.1f}" if e in mem else "–" for e in engines)
+            + " |"
+        )
     return lines
 
 
@@ -572,7 +593,7 @@ def main(argv=None) -> str:
     ]
     report += report_tables(results, engines, n_images)
     report += target_lines(results)
-    report += ["### For the README (ratio to the floor at 1 thread: 1 thread / default threads)", ""]
+    report += ["### For the README (÷ the floor at 1 thread: at 1 thread · at the default threads)", ""]
     report += readme_table(results, engines) + [""]
     text = "\n".join(report)
     print(text, flush=True)
