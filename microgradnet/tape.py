@@ -156,7 +156,7 @@ class Tape:
     # ----- reading ----------------------------------------------------------------------
     @property
     def root(self) -> int:
-        """The root's slot: the output of the last node."""
+        """The slot of the root (the output of the last node)."""
         return self.outs[-1]
 
     def __len__(self) -> int:
