@@ -175,3 +175,22 @@ def test_the_first_replay_compares_gradients_not_only_outputs():
     assert step.replayable is False and step.replays == 0
     for a, b in zip(plain, fast):
         np.testing.assert_array_equal(a, b)
+
+
+def test_no_two_public_classes_share_a_name():
+    import importlib
+
+    seen = {}
+    for mod in ("microgradnet", "nn", "ops", "optim", "data", "datasets", "viz", "export", "tape", "replay"):
+        m = importlib.import_module(mod if mod == "microgradnet" else f"microgradnet.{mod}")
+        for name in getattr(m, "__all__", dir(m)):
+            obj = getattr(m, name, None)
+            if (
+                isinstance(obj, type)
+                and obj.__module__.startswith("microgradnet")
+                and not name.startswith("_")
+            ):
+                seen.setdefault(name, set()).add(obj)
+    clashes = {n: c for n, c in seen.items() if len(c) > 1}
+    assert not clashes
+    assert mg.nn.Sigmoid is not mg.ops.SigmoidOp and mg.ops.SigmoidOp.name == "sigmoid"
