@@ -243,11 +243,8 @@ class TrainStep:
             return False
         modules, params = snap
         try:
-            for d, keys, values in modules:
-                if len(d) != len(keys) or any(
-                    d.get(k) is not v and not (isinstance(v, list) and d.get(k) == v)
-                    for k, v in zip(keys, values)
-                ):
+            for d, saved in modules:
+                if d != saved:
                     break
             else:
                 for p, shape, dtype, rg in params:
@@ -274,7 +271,7 @@ def _snapshot(model, optimizer):
     if hasattr(model, "named_modules"):
         for _, m in model.named_modules():
             d = vars(m)
-            modules.append((d, tuple(d), tuple(list(v) if isinstance(v, list) else v for v in d.values())))
+            modules.append((d, {k: (list(v) if isinstance(v, list) else v) for k, v in d.items()}))
     params = model.parameters() if hasattr(model, "parameters") else []
     seen = {id(p) for p in params}
     params = list(params) + [p for p in optimizer.params if id(p) not in seen]
