@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .errors import GraphError, ShapeError
+from .errors import HIDDEN_FOR_USER_ERRORS, GraphError, ShapeError
 
 __all__ = ["Tape"]
 
@@ -95,6 +95,7 @@ class Tape:
         node is written down after all of its inputs, the order a forward pass computes
         them; an op's inputs are visited in their order (layer 1 before layer 2).
         """
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if root._op is None:
             raise GraphError(
                 "Tape.of: the tensor is a leaf (made by the user, not by an op): no graph to write down"
@@ -234,6 +235,7 @@ class Tape:
         Each op keeps what its gradient rule needs from this run, so :meth:`backward` can
         follow; the tensors of the recorded graph keep their old values.
         """
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         values = [None] * (len(self.ops) + len(self.leaves))
         for s, leaf in self.leaves:
             values[s] = leaf.data
@@ -265,6 +267,7 @@ class Tape:
         each input. The ops' saved buffers are released unless ``retain_graph``.
         Returns the gradient of every slot (with ``keep_grads``; else the leaves' only).
         """
+        __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         ops, outs, needs, edges = self.ops, self.outs, self.needs, self.edges
         grads = [None] * (len(ops) + len(self.leaves))
         grads[outs[-1]] = seed

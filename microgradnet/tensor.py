@@ -512,6 +512,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, kee
     """The backward walk from ``root``: write the graph down as a :class:`~microgradnet.tape.Tape`
     and walk it from the root to the leaves, applying the chain rule at every node (see
     :meth:`Tape.backward <microgradnet.tape.Tape.backward>`)."""
+    __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     tape = Tape.of(root)
     if tape.products:  # numpy's BLAS threads: the faster count for these matrix shapes
         threads.choose_for(tape.products)

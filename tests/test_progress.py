@@ -61,7 +61,7 @@ def test_train_on_a_terminal_shows_tqdm_bars_within_each_epoch(columns):
     out = _in_terminal(TRAIN, columns)
     # tqdm draws "epoch 1/2:  37%|███▋      | 265/719 [...]" with carriage returns
     assert "\repoch 1/2:" in out and "\repoch 2/2:" in out
-    assert "%|" in out and "/719" in out and "cost=" in out
+    assert "%|" in out and "/719" in out  # (the cost note: in-process below, an epoch may end first)
     # the bar goes away and the epoch's own line stays, once per epoch
     finished = [line for line in _epoch_lines(out) if "test accuracy" in line]
     assert [line.split()[1] for line in finished] == ["1/2", "2/2"], finished
@@ -124,6 +124,27 @@ def test_bar_text():
     assert half == "epoch 1/3  50% |████████████            | 4/8 [2.0s<2.0s] cost=0.5"
     assert "|▌   |" in bar_text(1, 8, 1.0, width=4)  # eighth blocks: 1/8 of 4 cells is half a cell
     assert bar_text(5, None, 1.5, "steps") == "steps 5 [1.5s]"
+
+
+def test_the_tqdm_bar_shows_the_cost_note(monkeypatch):
+    import io
+    import time
+
+    from microgradnet import progress
+
+    def slow():
+        for k in range(6):
+            time.sleep(0.05)
+            yield k
+
+    out = io.StringIO()
+    monkeypatch.setattr(progress.sys, "stderr", out)
+    shown = progress.Progress(enabled=True, lines=False)
+    shown.place = "terminal"  # as on a terminal (a StringIO is none)
+    for k in shown.each(slow(), total=6, desc="epoch 1/1"):
+        shown.note(f"cost={k / 10:.4f}")
+    text = out.getvalue()
+    assert "epoch 1/1:" in text and "%|" in text and "cost=0." in text
 
 
 def test_the_plain_bar_redraws_in_place_and_clears_its_line():
