@@ -248,8 +248,8 @@ def test_mnist_drawing_is_centred_like_the_training_digits(page, lab):
     assert rows.max() - rows.min() + 1 <= 21 and cols.max() - cols.min() + 1 <= 21  # fits 20x20
     cy, cx = (np.indices(img.shape) * img).reshape(2, -1).sum(1) / img.sum()
     assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5  # centre of mass in the middle
-    page.click("#b-save")
     name = state(page, "saved")
+    page.click("#b-save")
     wait(page, f"window.microgradnet.saved !== {json.dumps(name)}")  # null before any save
     model = mg.load(lab["save_dir"] / state(page, "saved"))
     assert model.sizes == [784, 16, 16, 10]
