@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, SHARED_MNIST, require, require_path
+from conftest import ROOT, require, require_mnist
 
 EXAMPLES = ROOT / "examples"
 
@@ -48,7 +48,7 @@ def test_custom_op_passes_gradcheck():
 
 
 def test_mnist_3blue1brown_on_small_settings():
-    root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    root = require_mnist()
     out = run_example(
         "mnist_3blue1brown.py",
         "--data-dir",
