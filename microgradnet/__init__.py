@@ -6,6 +6,7 @@ reverse, applying the chain rule node by node. On top: ``nn`` (layers, ``MLP``),
 """
 
 from . import data, datasets, export, nn, ops, optim, viz  # noqa: E402  (they import the engine above)
+from ._version import __version__ as __version__  # the one place the version is written
 from .errors import (
     DataError,
     DTypeError,
@@ -45,8 +46,6 @@ from .tensor import (
     tensor,
 )
 from .training import Evaluation, History, Snapshot, evaluate, fit
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Tensor",
