@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+from collections.abc import Iterator
+from typing import Any, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import checks, ops
 
@@ -20,8 +23,11 @@ from . import checks, ops
 # failed, not the frames in between (see errors.HIDDEN_FOR_USER_ERRORS).
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, GraphError, MicrogradnetError, ShapeError
 
-_state = {"grad": True, "dtype": np.dtype(np.float32)}
+_state: dict[str, Any] = {"grad": True, "dtype": np.dtype(np.float32)}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+Operand = Union["Tensor", ArrayLike]
+"""What an op accepts beside a tensor: another Tensor, a number, a list or a numpy array."""
 
 
 def get_default_dtype() -> np.dtype:
@@ -29,7 +35,7 @@ def get_default_dtype() -> np.dtype:
     return _state["dtype"]
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Set the default float dtype: ``np.float32`` (the default) or ``np.float64``."""
     d = np.dtype(dtype)
     if d not in _FLOATS:
@@ -70,7 +76,7 @@ class enable_grad(no_grad):
         return self
 
 
-def _as_array(data, dtype=None) -> np.ndarray:
+def _as_array(data: Any, dtype: DTypeLike | None = None) -> np.ndarray:
     """Turn user data into a float numpy array: float arrays keep their dtype, Python numbers,
     lists and integer arrays take the default dtype; anything else is a clear error."""
     if isinstance(data, np.ndarray):
@@ -129,9 +135,24 @@ class Tensor:
         "_fingerprints",
         "__weakref__",
     )
+    data: np.ndarray
+    grad: np.ndarray | None
+    requires_grad: bool
+    name: str | None
+    _op: ops.Op | None
+    _prev: tuple[Tensor, ...]
+    _retain: bool
+    _scope: Any
+    _fingerprints: Any
     __array_ufunc__ = None  # numpy defers to our operators: array + tensor -> Tensor
 
-    def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+    def __init__(
+        self,
+        data: ArrayLike | Tensor,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: DTypeLike | None = None,
+    ):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(data, Tensor):
             data = data.data
@@ -150,7 +171,7 @@ class Tensor:
         self._fingerprints = None
 
     @classmethod
-    def _make(cls, data, op, prev):
+    def _make(cls, data: np.ndarray, op: ops.Op | None, prev: tuple[Tensor, ...]) -> Tensor:
         """Fast constructor for op results (no checks): the engine's hot path."""
         t = object.__new__(cls)
         t.data = data
@@ -165,34 +186,59 @@ class Tensor:
         return t
 
     # ----- what it is -------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
-    size = property(lambda self: self.data.size, doc="The number of values.")
-    op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
-    inputs = property(lambda self: self._prev, doc="The tensors this one was computed from.")
-    is_leaf = property(
-        lambda self: self._op is None, doc="True for tensors made by the user rather than by an op."
-    )
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
 
-    def __len__(self):
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of values."""
+        return self.data.size
+
+    @property
+    def op(self) -> ops.Op | None:
+        """The op that made this tensor (None for a leaf)."""
+        return self._op
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self._op is None
+
+    def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         """Iterate over the first axis: ``for row in t`` and ``a, b, c = t`` give ``t[0]``,
         ``t[1]``, … (each one indexing, recorded in the graph like ``t[i]``)."""
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)``: the values, for numpy (no graph; the same memory unless a copy
         or another dtype is asked for)."""
         return np.array(self.data, dtype=dtype, copy=copy)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20, prefix="Tensor(")
         extra = [f"dtype={self.data.dtype}"]
         if self._op is not None:
@@ -215,7 +261,7 @@ class Tensor:
             )
         return self.data.item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
     def detach(self) -> Tensor:
@@ -239,7 +285,7 @@ class Tensor:
         self.grad = None
 
     # ----- applying ops -----------------------------------------------------------------
-    def _const(self, x) -> Tensor:
+    def _const(self, x: Operand) -> Tensor:
         """A number or array that meets this tensor becomes a constant of *this* dtype."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(x, Tensor):
@@ -253,7 +299,7 @@ class Tensor:
             f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, a number or a numpy array"
         )
 
-    def __add__(self, other):
+    def __add__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         other = self._const(other)
         # A vector added to every row of a matrix is a bias: record it as add_bias, so the
@@ -264,40 +310,40 @@ class Tensor:
             return apply(ops.AddBias(), other, self)
         return apply(ops.Add(), self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return self._const(other).__add__(self)
 
-    def add_bias(self, b) -> Tensor:
+    def add_bias(self, b: Operand) -> Tensor:
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.AddBias(), self, self._const(b))
 
-    def __sub__(self, other):
+    def __sub__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sub(), self, self._const(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sub(), self._const(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mul(), self, self._const(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mul(), self._const(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Div(), self, self._const(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Div(), self._const(other), self)
 
-    def __pow__(self, p):
+    def __pow__(self, p: float) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
             raise DTypeError(
@@ -305,57 +351,60 @@ class Tensor:
             )
         return apply(ops.Pow(p), self)
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: Any) -> Tensor:
         raise DTypeError(
             "pow: a tensor exponent is not supported; for base ** x write (x * math.log(base)).exp()"
         )
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Neg(), self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMul(), self, self._const(other))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMul(), self._const(other), self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(index, Tensor):
             raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
         return apply(ops.GetItem(index), self)
 
-    def sum(self, axis=None, keepdims=False) -> Tensor:
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Sum(axis, keepdims), self)
 
-    def mean(self, axis=None, keepdims=False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Mean(axis, keepdims), self)
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *shape: int | tuple[int, ...] | list[int]) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.Reshape(shape), self)
 
-    def transpose(self, *axes) -> Tensor:
+    def transpose(self, *axes: int | tuple[int, ...] | list[int]) -> Tensor:
         """Reverse the axes, or permute them as given."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return apply(ops.Transpose(axes or None), self)
 
-    T = property(lambda self: self.transpose(), doc="The transpose (axes reversed).")
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed)."""
+        return self.transpose()
 
     def exp(self) -> Tensor:
         """``e^x`` elementwise."""
@@ -382,18 +431,20 @@ class Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.ReLU(), self)
 
-    def softmax(self, axis=-1) -> Tensor:
+    def softmax(self, axis: int = -1) -> Tensor:
         """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.Softmax(axis), self)
 
-    def log_softmax(self, axis=-1) -> Tensor:
+    def log_softmax(self, axis: int = -1) -> Tensor:
         """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.LogSoftmax(axis), self)
 
     # ----- backward ---------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False, keep_grads: bool = False) -> None:
+    def backward(
+        self, gradient: Operand | None = None, retain_graph: bool = False, keep_grads: bool = False
+    ) -> None:
         """Compute ``∂self/∂leaf`` for every leaf that requires grad, into ``leaf.grad``.
 
         On a scalar the walk starts from ``∂C/∂C = 1``; on any other shape pass
@@ -473,8 +524,8 @@ def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
     False, every op of the graph (what the pictures draw). An explicit stack instead of
     recursion, so a chain of 100,000 ops is fine.
     """
-    order = []
-    seen = set()
+    order: list[Tensor] = []
+    seen: set[int] = set()
     stack = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -491,7 +542,7 @@ def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
     return order
 
 
-def _own(g: np.ndarray, handed: set) -> np.ndarray:
+def _own(g: np.ndarray, handed: set[int]) -> np.ndarray:
     """``g`` itself if nobody else holds it and it may be written to, else a copy: a leaf's
     ``.grad`` must never share memory with another tensor's."""
     if id(g) in handed or g.base is not None or not g.flags.writeable:
@@ -500,7 +551,13 @@ def _own(g: np.ndarray, handed: set) -> np.ndarray:
     return g
 
 
-def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=False, record=None):
+def run_backward(
+    root: Tensor,
+    seed: np.ndarray,
+    retain_graph: bool = False,
+    keep_grads: bool = False,
+    record: list | None = None,
+) -> None:
     """The backward walk: visit nodes from ``root`` back to the leaves, applying the chain rule.
 
     ``record``, if a list, receives one ``(node, upstream, [(input, contribution), …])``
@@ -509,13 +566,14 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
     """
     order = topological_order(root)
     grads = {id(root): seed}
-    handed = set()
+    handed: set[int] = set()
     accumulate = record is None
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:  # reachable only through inputs that need no gradient
             continue
         op = node._op
+        assert op is not None  # topological_order lists only tensors made by an op
         if op.saved is None:
             raise GraphError(
                 f"backward: the graph through '{op.name}' was already used by a backward() and its "
@@ -549,13 +607,18 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph=False, keep_grads=
                 grads[id(p)] = pg if old is None else old + pg
 
 
-def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:
+def tensor(
+    data: ArrayLike | Tensor,
+    requires_grad: bool = False,
+    name: str | None = None,
+    dtype: DTypeLike | None = None,
+) -> Tensor:
     """Make a :class:`Tensor` (the same as calling ``Tensor(...)``)."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
-def as_tensor(x, dtype=None) -> Tensor:
+def as_tensor(x: ArrayLike | Tensor, dtype: DTypeLike | None = None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor of it."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
