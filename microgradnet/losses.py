@@ -13,10 +13,10 @@ import numpy as np
 
 from . import ops
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, NumericalError, ShapeError
-from .tensor import Tensor, apply, as_tensor
+from .tensor import Operand, Tensor, apply, as_tensor
 
 
-def _labels(target, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
+def _labels(target: Operand, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
     """Integer class labels as an int64 array (checked), or None if ``target`` is not labels."""
     arr = target.data if isinstance(target, Tensor) else np.asarray(target)
     if isinstance(target, Tensor) or arr.dtype.kind not in "iu":
@@ -48,7 +48,7 @@ def _check_finite(cost: Tensor, fn: str, *arrays) -> Tensor:
     return cost
 
 
-def squared_error(output, target) -> Tensor:
+def squared_error(output: Operand, target: Operand) -> Tensor:
     """3Blue1Brown's cost: ``C = (1/N) Σ_n Σ_j (a_nj − y_nj)²``, no ½ factor.
 
     The squared differences between the output activations ``a`` and the wanted ones
@@ -65,12 +65,12 @@ def squared_error(output, target) -> Tensor:
     n = a.shape[0] if a.ndim == 2 else None
     labels = _labels(target, a.shape[-1], n, "squared_error") if a.ndim in (1, 2) else None
     if labels is not None:
-        y = np.zeros(a.shape, dtype=a.dtype)
+        rows = np.zeros(a.shape, dtype=a.dtype)
         if a.ndim == 2:
-            y[np.arange(a.shape[0]), labels] = 1
+            rows[np.arange(a.shape[0]), labels] = 1
         else:
-            y[labels] = 1
-        y = Tensor._make(y, None, ())
+            rows[labels] = 1
+        y = Tensor._make(rows, None, ())
     else:
         y = a._const(target)
     if y.shape != a.shape:
@@ -81,7 +81,7 @@ def squared_error(output, target) -> Tensor:
     return _check_finite(apply(ops.SquaredError(), a, y), "squared_error", a.data, y.data)
 
 
-def cross_entropy(logits, target) -> Tensor:
+def cross_entropy(logits: Operand, target: Operand) -> Tensor:
     """Cross-entropy from logits: ``C = −(1/N) Σ_n log softmax(z_n)[label_n]``.
 
     ``logits``: raw scores ``(N, C)`` (or ``(C,)`` for one example) — *not* probabilities;
