@@ -61,6 +61,7 @@ Usage (``fit(..., fast=True)`` does this for you)::
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,24 @@ class _Tape:
         "seed",
         "checked",
     )
+    forward: tuple[tuple[Any, tuple[int, ...], int], ...]  # (op.forward, input slots, output slot)
+    backward: tuple[
+        tuple[ops.Op, int, tuple[bool, ...], tuple[tuple[int, int, np.dtype, Tensor | None], ...]], ...
+    ]
+    template: tuple[Any, ...]
+    nslots: int
+    x_slot: int
+    target_slot: int
+    out_slot: int
+    cost_slot: int
+    params: tuple[tuple[Tensor, int], ...]
+    loss_op: Any  # the cost's op: SquaredError or CrossEntropy
+    n_classes: int
+    out_dtype: np.dtype
+    label_shape: tuple[int, ...] | None
+    eye: np.ndarray | None
+    seed: np.ndarray
+    checked: bool
 
     def run(self, x, target):
         """Replay forward and backward on ``x``; return ``(cost, output, leaf grads)``."""
@@ -129,9 +148,9 @@ class _Tape:
 
     def backprop(self, cost):
         """The backward walk of ``run_backward`` on the tape, into the parameters' ``.grad``."""
-        grads = [None] * self.nslots
+        grads: list[Any] = [None] * self.nslots  # ∂C/∂(slot), None until something flows in
         grads[self.cost_slot] = self.seed  # ∂C/∂C = 1 (read-only: no op writes into g)
-        handed = set()
+        handed: set[int] = set()
         for op, s, needs, edges in self.backward:
             g = grads[s]
             grads[s] = None
@@ -161,9 +180,9 @@ class _Layer:
 
     __slots__ = ("W", "b", "act", "needs_input", "a")
 
-    def __init__(self, W, b, act, needs_input):
+    def __init__(self, W: Tensor, b: Tensor, act: ops.Op | None, needs_input: bool):
         self.W, self.b, self.act, self.needs_input = W, b, act, needs_input
-        self.a = None
+        self.a: np.ndarray | None = None  # the layer's input, kept by forward for backward
 
     def forward(self, a):
         self.a = a
@@ -176,6 +195,7 @@ class _Layer:
             (g,) = self.act.backward(g, (True,))
             self.act.saved = None  # release the batch's buffers now, as backward() does
         W = self.W.data
+        assert self.a is not None, "backward before forward"
         self.W.grad = self.a.T @ g
         self.b.grad = g.sum(axis=0)
         self.a = None
@@ -188,6 +208,7 @@ class _ChainTape(_Tape):
     :func:`_chain_layers`); anything else replays the general tape."""
 
     __slots__ = ("layers",)
+    layers: list[_Layer]
 
     def run(self, x, target):
         a = x
@@ -216,8 +237,8 @@ def _chain_layers(cost: Tensor, xt: Tensor, out: Tensor, n_ops: int):
     """The layers of the graph if it is a plain chain ``x → [matmul → add_bias →
     activation?] × L → cost`` on 2-D batches, with distinct trainable weights of one dtype
     and no other op anywhere; else None."""
-    layers = []
-    seen = set()
+    layers: list[_Layer] = []
+    seen: set[int] = set()
     dtype = xt.data.dtype
     t = out
     while t is not xt:
@@ -449,9 +470,12 @@ def _build_tape(cost: Tensor, xt: Tensor, out: Tensor, y: np.ndarray) -> _Tape |
         return s
 
     layers = _chain_layers(cost, xt, out, len(order)) if out.data.dtype == cost.data.dtype else None
-    tape = _Tape() if layers is None else _ChainTape()
-    if layers is not None:
-        tape.layers = layers
+    tape: _Tape
+    if layers is None:
+        tape = _Tape()
+    else:
+        tape = chain = _ChainTape()
+        chain.layers = layers
     tape.x_slot = slot_of(xt)
     tape.target_slot = slot_of(target_leaf) if target_leaf is not None else -1
     forward = []
@@ -465,7 +489,7 @@ def _build_tape(cost: Tensor, xt: Tensor, out: Tensor, y: np.ndarray) -> _Tape |
     for node in reversed(order):
         if id(node) not in has_grad:
             continue
-        edges = []
+        edges: list[tuple[int, int, np.dtype, Tensor | None]] = []
         for i, p in enumerate(node._prev):
             if not p.requires_grad:
                 continue
@@ -475,6 +499,7 @@ def _build_tape(cost: Tensor, xt: Tensor, out: Tensor, y: np.ndarray) -> _Tape |
                 edges.append((i, slot[id(p)], p.data.dtype, None))
                 has_grad.add(id(p))
         needs = tuple(p.requires_grad for p in node._prev)
+        assert node._op is not None  # the forward loop above returned on any leaf in the order
         backward.append((node._op, slot[id(node)], needs, tuple(edges)))
     if tape.x_slot not in [s for _, ins, _ in forward for s in ins]:
         return None  # the output does not depend on the input: nothing sensible to replay
