@@ -89,8 +89,8 @@ class ChainPath:
         return " · ".join(f"∂{_wrap(f['num'])}/∂{_wrap(f['den'])}" for f in self.factors)
 
 
-def _consumers(order):
-    uses = {}
+def _consumers(order: list[Tensor]) -> dict[int, list[tuple[Tensor, int]]]:
+    uses: dict[int, list[tuple[Tensor, int]]] = {}
     for t in order:
         for k, p in enumerate(t._prev):
             uses.setdefault(id(p), []).append((t, k))
@@ -111,7 +111,8 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
     uses = _consumers(order)
 
     # all paths wrt -> cost, as lists of (out_tensor, input_index) steps
-    paths, stack = [], [(wrt, [])]
+    paths: list[list[tuple[Tensor, int]]] = []
+    stack: list[tuple[Tensor, list[tuple[Tensor, int]]]] = [(wrt, [])]
     while stack:
         t, steps = stack.pop()
         if t is cost:
@@ -135,6 +136,7 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
         below = wrt
         for out, k in steps:
             op = out._op
+            assert op is not None  # every step of a path is the output of an op
             value = None
             if out.data.size == 1 and below.data.size == 1:
                 ld = op.local_derivative(k, tuple(p.data for p in out._prev), out.data)
@@ -157,16 +159,16 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
             below = out
         if scalar:
             v = float(np.prod([f["value"] for f in factors]))
-            value = np.full(wrt.shape, v, dtype=np.float64)
+            path_value = np.full(wrt.shape, v, dtype=np.float64)
         else:
-            value = _vjp_along(cost, wrt, steps)
+            path_value = _vjp_along(cost, wrt, steps)
         result.append(
             ChainPath(
                 tensors=tensors,
                 symbols=[sym[id(t)] for t in tensors],
                 ops=ops,
                 factors=factors,
-                value=value,
+                value=path_value,
                 scalar=scalar,
                 shapes=[tuple(t.shape) for t in tensors],
             )
@@ -225,7 +227,9 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
     p0 = paths[0]
     C, W = p0.symbols[-1], p0.symbols[0]
     dW = f"∂{_wrap(C)}/∂{_wrap(W)}"
-    total = sum(p.value for p in paths)
+    total = paths[0].value
+    for p in paths[1:]:  # the chain rule adds the paths up
+        total = total + p.value
     lines = []
     if all(p.scalar for p in paths):
         if len(paths) > 1:

@@ -68,7 +68,7 @@ class RecordedForward:
         self.base = {i: np.array(t.data, dtype=np.float64) for i, t in self.leaves.items()}
         self._run(self.base, None)
         self.value = float(self.base[id(cost)].reshape(()))
-        self._grads = None
+        self._grads: dict[int, np.ndarray] | None = None
 
     def _run(self, vals: dict, dirty: set | None) -> None:
         """Fill ``vals`` with every op's output, in forward order. With ``dirty`` (ids of
@@ -79,6 +79,7 @@ class RecordedForward:
                     continue
                 dirty.add(id(t))
             xs = [vals[id(p)] if id(p) in vals else self.base[id(p)] for p in t._prev]
+            assert t._op is not None  # the order holds only tensors made by an op
             vals[id(t)] = copy.copy(t._op).forward(*xs)  # a copy: the graph's own op keeps its saved buffers
 
     def leaf(self, tensor) -> Tensor:
@@ -113,12 +114,14 @@ class RecordedForward:
             with enable_grad():
                 made = {i: Tensor(a.copy(), requires_grad=True) for i, a in self.base.items()}
                 for t in self.order:
+                    assert t._op is not None  # the order holds only tensors made by an op
                     made[id(t)] = apply(copy.copy(t._op), *[made[id(p)] for p in t._prev])
                 made[id(self.cost)].backward()
-            self._grads = {
-                i: (made[i].grad if made[i].grad is not None else np.zeros_like(a))
-                for i, a in self.base.items()
-            }
+            grads = {}
+            for i, a in self.base.items():
+                g = made[i].grad
+                grads[i] = g if g is not None else np.zeros_like(a)
+            self._grads = grads
         return self._grads
 
     def check(self, tensor, index, eps=DEFAULT_EPS) -> NudgeRows:
@@ -152,7 +155,7 @@ def element_index(index, shape: tuple, fn: str = "nudge_check") -> tuple:
             raise ShapeError(f"{fn}: the tensor has shape {tuple(shape)}: say which element, e.g. index=0")
         return (0,) * len(shape)
     if isinstance(index, numbers.Integral) and not isinstance(index, bool):
-        if not -size <= index < size:
+        if not -size <= int(index) < size:
             raise IndexError(f"{fn}: index {index} is outside a tensor of {size} values")
         return tuple(int(i) for i in np.unravel_index(int(index) % size, shape))
     try:
@@ -179,7 +182,7 @@ def eps_list(eps, fn: str = "nudge_check") -> list[float]:
         raise ValueError(f"{fn}: eps is empty; give one or more step sizes such as (1e-2, 1e-3)")
     out = []
     for e in steps:
-        if isinstance(e, bool) or not isinstance(e, numbers.Real) or not np.isfinite(e) or e <= 0:
+        if isinstance(e, bool) or not isinstance(e, numbers.Real) or not np.isfinite(float(e)) or e <= 0:
             raise ValueError(f"{fn}: every eps must be a positive number, got {e!r}")
         out.append(float(e))
     return out
@@ -236,8 +239,10 @@ def panel_data(cost: Tensor, tensors: dict, first: int = 3, largest: int = 5, ep
         elements = []
         for flat, why in picks:
             idx = tuple(int(i) for i in np.unravel_index(flat, g.shape))
-            rows = fwd.check(t, idx, steps)
-            rows = [{k: (v if np.isfinite(v) else None) for k, v in r.items()} for r in rows]  # JSON: no NaN
+            checked = fwd.check(t, idx, steps)
+            rows = [
+                {k: (v if np.isfinite(v) else None) for k, v in r.items()} for r in checked
+            ]  # JSON: no NaN
             elements.append({"index": list(idx), "label": _label(symbol, idx), "why": why, "rows": rows})
         out[node] = {"symbol": symbol, "elements": elements}
     return {"cost": fwd.value, "eps": steps, "params": out}

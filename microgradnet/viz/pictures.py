@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def _linear_layers(model) -> list:
 def _layer_index(layer, count: int, fn: str) -> int:
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
         raise TypeError(f"{fn}: layer must be an integer index, got {layer!r}")
-    if not -count <= layer < count:
+    if not -count <= int(layer) < count:
         raise IndexError(
             f"{fn}: layer {layer} does not exist; this network has {count} layer"
             f"{'s' if count != 1 else ''} of weights, so layer must be in 0..{count - 1} "
@@ -385,11 +386,11 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
         sub = w[np.ix_(vis_in, vis_out)]
         big = float(np.abs(sub).max()) or 1.0
         segs, colors, widths, order = [], [], [], []
-        for a, _i in enumerate(vis_in):
+        for r, _i in enumerate(vis_in):
             for c, _j in enumerate(vis_out):
-                s = abs(float(sub[a, c])) / big
-                segs.append([(li, y_in[a]), (li + 1, y_out[c])])
-                colors.append(to_rgba(POSITIVE if sub[a, c] > 0 else NEGATIVE, 0.05 + 0.85 * s**1.5))
+                s = abs(float(sub[r, c])) / big
+                segs.append([(li, y_in[r]), (li + 1, y_out[c])])
+                colors.append(to_rgba(POSITIVE if sub[r, c] > 0 else NEGATIVE, 0.05 + 0.85 * s**1.5))
                 widths.append(0.3 + 2.2 * s)
                 order.append(s)
         o = np.argsort(order)
@@ -772,7 +773,7 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
             f"end the name with one of {', '.join(_FORMATS)}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    kw = {"format": fmt, "metadata": _NO_DATES[fmt]}
+    kw: dict[str, Any] = {"format": fmt, "metadata": _NO_DATES[fmt]}
     if dpi is not None:
         kw["dpi"] = dpi
     with atomic_write(path) as fh, matplotlib.rc_context({"svg.hashsalt": "microgradnet"}):
