@@ -20,6 +20,7 @@ the network as :func:`~microgradnet.viz.show_network` does. ``window.microgradne
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -52,12 +53,12 @@ _BODY = """<header>
 </main>"""
 
 
-def inference_layers(model) -> list[dict]:
+def inference_layers(model) -> list[dict[str, Any]]:
     """The model as the page runs it: for each Linear layer its weights ``(in, out)`` and bias
     (float32, base64) and its activations in order (names). Activation modules that follow a
     Linear layer belong to it; anything else cannot run in the browser and is an error."""
     mods = [model] if isinstance(model, Linear) else list(getattr(model, "layers", []) or [])
-    out = []
+    out: list[dict[str, Any]] = []
     for m in mods:
         if isinstance(m, Linear):
             acts = [] if m.activation is None else [_activation_name(m.activation)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,7 +155,7 @@ def stats(array, few: int = 6, digits: int = 6) -> dict:
     """Numbers about an array and their display text (for the stepper's JSON): shape,
     mean/min/max, the first few values, a sparkline; ``value`` for a single number."""
     a = np.asarray(array.data if isinstance(array, Tensor) else array, dtype=np.float64)
-    out = {
+    out: dict[str, Any] = {
         "shape": list(a.shape),
         "shape_text": shape_text(a.shape),
         "size": int(a.size),
@@ -223,8 +224,8 @@ def _simple(sym: str) -> bool:
     return not any(c in sym for c in "·−+/²() ")
 
 
-def _param_names(model, params) -> dict:
-    names = {}
+def _param_names(model, params) -> dict[int, str]:
+    names: dict[int, str] = {}
     if model is not None:
         if not hasattr(model, "named_parameters"):
             raise TypeError(f"model must be a Module (with named_parameters), got {type(model).__name__}")
@@ -292,7 +293,8 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
         counters[key] = counters.get(key, 0) + 1
         return counters[key]
 
-    nodes, edges = [], []
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
     for i, t in enumerate(order):
         tid = f"t{i}"
         base = dict(id=tid, tensor=t, shape=tuple(t.data.shape), dtype=str(t.data.dtype), scope=None)
@@ -369,16 +371,16 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
         symbols[id(t)] = sym
         nodes.append(dict(base, kind=kind, label=label, symbol=sym, name=t.name))
 
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     if cluster:
         clusters = _clusters(order, index, _module_paths(model))
-        where = {}
+        where: dict[str, str] = {}
         for c in clusters:
             for m in c["members"]:
                 where.setdefault(m, c["id"])
-        for n in nodes:
-            key = n["out"] if n["kind"] == "op" else n["id"]
-            n["scope"] = where.get(key)
+        for node in nodes:
+            key = node["out"] if node["kind"] == "op" else node["id"]
+            node["scope"] = where.get(key)
     return {"nodes": nodes, "edges": edges, "clusters": clusters}
 
 
@@ -386,7 +388,7 @@ def _clusters(order, index, paths) -> list[dict]:
     """One cluster per module output: the ops between the module's inputs and its output
     (walk back through ``_prev`` until another module's output or a leaf)."""
     member: dict[int, int] = {}
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     for s in order:
         if s._op is None or s._scope is None or id(s) in member:
             continue
@@ -413,9 +415,9 @@ def _clusters(order, index, paths) -> list[dict]:
             }
         )
     for t in order:
-        k = member.get(id(t))
-        if k is not None:
-            clusters[k]["members"].append(f"t{index[id(t)]}")
+        owner = member.get(id(t))
+        if owner is not None:
+            clusters[owner]["members"].append(f"t{index[id(t)]}")
     return clusters
 
 
@@ -433,7 +435,7 @@ def collect_grads(root: Tensor, order=None) -> dict:
     grads = {}
     missing = any(t.grad is None for t in order if t.requires_grad)
     if missing and root._op is not None:
-        steps = []
+        steps: list = []  # run_backward's record: (node, upstream, [(input, contribution)])
         try:
             run_backward(root, np.ones_like(root.data), retain_graph=True, record=steps)
         except GraphError:
@@ -443,7 +445,7 @@ def collect_grads(root: Tensor, order=None) -> dict:
                 "cost.backward(keep_grads=True) before drawing, or draw before backward(), or use "
                 "backward(retain_graph=True)"
             ) from None
-        leaf = {}
+        leaf: dict[int, np.ndarray] = {}
         for node, up, contribs in steps:
             grads[id(node)] = up
             for p, c in contribs:

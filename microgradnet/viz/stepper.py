@@ -123,7 +123,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             "backprop_page: the cost was not computed from tensors that require grad, "
             "so there is no backward pass to show"
         )
-    steps = []
+    steps: list = []  # run_backward's record: (node, upstream, [(input, contribution)])
     try:
         run_backward(cost, np.ones_like(cost.data), retain_graph=True, record=steps)
     except GraphError:
@@ -132,7 +132,8 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     tnodes = {id(n["tensor"]): n for n in g["nodes"] if n["kind"] != "op"}
     opnode = {n["out"]: n for n in g["nodes"] if n["kind"] == "op"}
     scalar = all(n["tensor"].data.size == 1 for n in tnodes.values())
-    edges_in, edge_out = {}, {}
+    edges_in: dict[str, list[str]] = {}
+    edge_out: dict[str, str] = {}
     for k, e in enumerate(g["edges"]):
         if e["to"].startswith("op"):
             edges_in.setdefault(e["to"], []).append(f"e{k}")
