@@ -61,11 +61,12 @@ def test_pre_commit_runs_the_checks_ci_runs_at_the_same_versions():
     ruff_rev = re.search(r"ruff-pre-commit\s*\n\s*rev:\s*v?(\S+)", config)
     assert ruff_rev and ruff_rev.group(1) == pins["ruff"]
     hooks = re.findall(r"^\s*- id:\s*(\S+)", config, flags=re.M)
-    assert {"ruff-check", "ruff-format"} <= set(hooks)
+    assert {"ruff-check", "ruff-format", "mypy"} <= set(hooks)
+    assert "entry: mypy" in config and "language: system" in config  # the lint extra's mypy
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r'pip install [^\n]*-e "\.\[[^\]]*\blint\b', ci), "CI must install the lint extra"
-    for check in ["ruff check .", "ruff format --check ."]:
-        assert check in ci, f"CI does not run {check!r}"
+    for check in ["ruff check .", "ruff format --check .", "mypy"]:
+        assert re.search(rf"^{re.escape(check)}$", ci, flags=re.M), f"CI does not run {check!r}"
 
 
 def test_project_urls_name_only_places_the_project_publishes_to():

@@ -120,6 +120,7 @@ def run_show(args) -> int:
         elif args.what == "nudges":
             fig = _nudges(model, test, args, classes)
         else:
+            assert test is not None  # loaded above for network, nudges and digits
             fig = pictures.show_digits(test)
     path = pictures.save_figure(fig, out)
     print(f"wrote {path}: {WHAT[args.what]}")

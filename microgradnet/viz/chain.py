@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -24,6 +26,9 @@ from ..display import display_name
 from ..errors import HIDDEN_FOR_USER_ERRORS, GraphError
 from ..tensor import Tensor
 from .graph import _walk, format_number, graph_nodes, shape_text, summarize
+
+if TYPE_CHECKING:
+    from ..nn import Module
 
 __all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "ChainRuleText", "MAX_PATHS"]
 
@@ -97,7 +102,9 @@ def _consumers(order: list[Tensor]) -> dict[int, list[tuple[Tensor, int]]]:
     return uses
 
 
-def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> list[ChainPath]:
+def chain_rule_paths(
+    cost: Tensor, wrt: Tensor, *, model: Module | None = None, params: Mapping[str, Tensor] | None = None
+) -> list[ChainPath]:
     """Every path from ``cost`` down to ``wrt``, each with its factors and its share of the
     gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``)."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -211,7 +218,14 @@ class ChainRuleText(str):
             print(self)
 
 
-def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> str:
+def chain_rule(
+    cost: Tensor,
+    wrt: Tensor,
+    *,
+    model: Module | None = None,
+    params: Mapping[str, Tensor] | None = None,
+    file: TextIO | None = None,
+) -> str:
     """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
     path with its product of partial derivatives, and the total when there are several.
 

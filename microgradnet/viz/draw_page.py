@@ -20,13 +20,19 @@ the network as :func:`~microgradnet.viz.show_network` does. ``window.microgradne
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..nn.layers import Identity, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .lit_network import edge_weights, network_layout
 from .page import bytes_b64, check_html_path, write_page
+
+if TYPE_CHECKING:
+    from ..nn import Module
 
 __all__ = ["digit_page", "inference_layers", "preparation", "PREPARATIONS"]
 
@@ -118,7 +124,14 @@ def preparation(n_in: int, preprocess: str | None = None, fn: str = "digit_page"
     return {"side": side, "preprocess": preprocess, "box": PREPARATIONS[preprocess][1]}
 
 
-def digit_page(model, path="draw.html", *, preprocess: str | None = None, classes=None, title=None):
+def digit_page(
+    model: Module,
+    path: str | os.PathLike[str] = "draw.html",
+    *,
+    preprocess: str | None = None,
+    classes: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
     """Write the draw-a-digit page for ``model`` to ``path`` and return the path.
 
     ``preprocess`` says how a drawing becomes the network's input: ``"mnist"`` (28×28: fit into

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -188,7 +189,12 @@ def eps_list(eps, fn: str = "nudge_check") -> list[float]:
     return out
 
 
-def nudge_check(cost: Tensor, tensor: Tensor, index, eps=DEFAULT_EPS) -> NudgeRows:
+def nudge_check(
+    cost: Tensor,
+    tensor: Tensor,
+    index: int | tuple[int, ...] | None,
+    eps: float | Sequence[float] = DEFAULT_EPS,
+) -> NudgeRows:
     """How sensitive is the cost to one number? Measure it, then compare with backprop.
 
     Runs the forward pass recorded in ``cost``'s graph again with ``tensor[index]`` moved to
