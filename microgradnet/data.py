@@ -30,7 +30,7 @@ class HasXY(Protocol):
 
 
 DataLike = HasXY | tuple[ArrayLike, ArrayLike] | list[Any]
-"""What training and evaluation accept as data: a :class:`Dataset` (or anything with ``.x``
+"""The data that training and evaluation accept, a :class:`Dataset` (or anything with ``.x``
 and ``.y``) or a pair ``(x, y)`` of arrays."""
 
 

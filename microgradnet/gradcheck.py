@@ -29,7 +29,7 @@ class GradcheckResult:
     ok: bool
     max_abs_error: float
     max_rel_error: float
-    worst: dict[str, Any] = field(default_factory=dict)
+    worst: dict = field(default_factory=dict)  # input, name, index, analytic, numeric
     checked: int = 0
 
     def __bool__(self) -> bool:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .optim import Optimizer
 
 Loss = Callable[[Tensor, Any], Tensor]
-"""A cost function: ``loss(output, target)`` returns a scalar Tensor (e.g. ``squared_error``)."""
+"""A cost function such as :func:`~microgradnet.squared_error`, called as ``loss(output, target)``
+and returning a scalar Tensor."""
 
 LOSSES: dict[str, Loss] = {
     "mse": squared_error,
