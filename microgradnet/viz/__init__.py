@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from .batch_nudges import NudgeTable, nudge_table, show_nudge_table
     from .chain import ChainPath, chain_rule, chain_rule_paths
     from .draw_page import digit_page
-    from .graph import GraphvizNotFoundError, draw_graph, graph_nodes, render_graph, summarize
+    from .graph import draw_graph, graph_nodes, render_graph, summarize
     from .learning import learning_page
     from .nudge import NudgeRows, nudge_check
     from .pictures import (
@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
         show_nudges,
         show_weights,
     )
-    from .stepper import backprop_page
+    from .render import Drawing, GraphvizNotFoundError
+    from .stepper import backprop_page, stepper  # at run time the name is the callable module
 
 _WHERE = {
     "draw_graph": "graph",

@@ -24,9 +24,11 @@ gradients fits a 900-pixel column with its smallest text 10 px tall.
 from __future__ import annotations
 
 import html
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +37,11 @@ from ..display import display_name
 from ..errors import GraphError
 from ..tensor import Tensor, run_backward, topological_order
 from .render import INSTALL_GRAPHVIZ, WRITES, Drawing, GraphvizNotFoundError, run_renderer
+
+if TYPE_CHECKING:
+    from graphviz import Digraph
+
+    from ..nn import Module
 
 __all__ = [
     "draw_graph",
@@ -614,8 +621,8 @@ def draw_graph(
     *,
     show_values: bool = False,
     show_grads: bool = False,
-    params=None,
-    model=None,
+    params: Mapping[str, Tensor] | None = None,
+    model: Module | None = None,
     cluster: bool = True,
     compact: bool = False,
     rankdir: str = "TB",
@@ -732,7 +739,9 @@ def draw_graph(
 # ----------------------------------------------------------------------------------------
 # files
 # ----------------------------------------------------------------------------------------
-def render_graph(dot, path, *, renderer: str | None = None) -> Path:
+def render_graph(
+    dot: Drawing | Digraph | str, path: str | os.PathLike[str], *, renderer: str | None = None
+) -> Path:
     """Write the graph to ``path``; the format comes from the suffix: ``.svg``, ``.png``,
     ``.pdf``, or ``.dot``/``.gv`` (the Graphviz source, no program needed). Returns the path.
 
