@@ -118,7 +118,7 @@ def test_check_readme_reports_a_wrong_number_a_dateless_row_a_dead_flag_and_an_u
     for old, new, expected in [
         (" on 2026-", " on day ", "command and the date"),
         ("--split-test-set 8000`", "--split-test-set 8000 --no-such-flag`", "no longer a valid command"),
-        ("docs/images/digits_cost.png", "docs/images/digits_costs.png", "does not make"),
+        ("docs/images/digits_cost.png", "docs/images/digits_costs.png", "no script in scripts/ makes"),
     ]:
         problems = make_figures.check_readme(_readme(tmp_path, old, new), acc, MADE)
         assert len(problems) == 1 and expected in problems[0], (new, problems)
