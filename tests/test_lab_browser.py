@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from conftest import SHARED_MNIST, require, require_path, require_program
+from conftest import require, require_mnist, require_program
 
 import microgradnet as mg
 
@@ -55,7 +55,7 @@ def lab(tmp_path_factory):
     require("starlette")
     require("uvicorn")
     save_dir = tmp_path_factory.mktemp("lab-saved")
-    mnist = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    mnist = require_mnist()
     proc, url = start_lab(save_dir, "--data-dir", str(mnist))
     parts = urlsplit(url)
     yield {

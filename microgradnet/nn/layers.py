@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Generic, TypeVar
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -145,14 +146,19 @@ class Linear(Module):
         return f"{self.in_features}→{self.out_features}{act}, {self.weight.dtype}"
 
 
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(2, 8, "tanh"), Linear(8, 1))``."""
+M = TypeVar("M", bound=Module)
 
-    def __init__(self, *layers: Module):
+
+class Sequential(Module, Generic[M]):
+    """Modules applied one after another: ``Sequential(Linear(2, 8, "tanh"), Linear(8, 1))``.
+
+    (For type checkers, ``Sequential[Linear]`` is a Sequential whose layers are all Linear.)"""
+
+    def __init__(self, *layers: M):
         for i, m in enumerate(layers):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: item {i} is {type(m).__name__}, not a Module")
-        self.layers = list(layers)
+        self.layers: list[M] = list(layers)
 
     def forward(self, x: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -160,7 +166,7 @@ class Sequential(Module):
             x = m(x)
         return as_tensor(x)
 
-    def __getitem__(self, i: int) -> Module:
+    def __getitem__(self, i: int) -> M:
         return self.layers[i]
 
     def __len__(self) -> int:

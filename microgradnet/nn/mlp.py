@@ -13,7 +13,7 @@ from .layers import Linear, Sequential
 from .layers import activation as make_activation
 
 
-class MLP(Sequential):
+class MLP(Sequential[Linear]):
     """A fully connected network: ``MLP([784, 16, 16, 10], activation="sigmoid")``.
 
     ``sizes`` lists the neurons per layer, input first. Layer ``i`` is
@@ -86,7 +86,6 @@ class MLP(Sequential):
         """A table of the layers: neurons in and out, weights, biases, and the total."""
         rows = [("layer", "neurons", "activation", "weights", "biases", "parameters")]
         for i, layer in enumerate(self.layers):
-            assert isinstance(layer, Linear)  # an MLP is made of Linear layers only
             act = type(layer.activation).__name__.lower() if layer.activation else "none"
             w, b = layer.weight.data.size, layer.bias.data.size
             rows.append(
