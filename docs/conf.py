@@ -69,6 +69,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     ("py:class", r"(numpy|np|matplotlib|graphviz|pathlib|collections|argparse|torch|onnx|os|typing)\..*"),
     ("py:class", r"(Path|Figure|Axes|Digraph|OrderedDict|Iterator|Sequence|ArrayLike|DTypeLike)"),
+    ("py:class", r"microgradnet\.nn\.layers\.M"),  # Sequential's layer type, Sequential[Linear] for an MLP
 ]
 
 # -- MyST and myst-nb --------------------------------------------------------------------
