@@ -6,7 +6,7 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT, SHARED_MNIST, require_path
+from conftest import ROOT, require_mnist
 
 import microgradnet as mg
 
@@ -118,7 +118,7 @@ def test_the_build_stages_mnist_or_nothing(tmp_path, monkeypatch):
     with pytest.raises(mg.DataError):
         mg.datasets.load_mnist(split="test", download=False)
 
-    monkeypatch.setenv("MICROGRADNET_MNIST", str(require_path(SHARED_MNIST, "the MNIST test set")))
+    monkeypatch.setenv("MICROGRADNET_MNIST", str(require_mnist()))
     staged = docs_data.stage_mnist(tmp_path / "mnist-build")
     monkeypatch.setenv("MICROGRADNET_DATA", str(staged))
     train, test = mg.datasets.load_mnist(split="test", download=False).split(8000)
