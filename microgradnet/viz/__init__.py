@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from .graph import draw_graph, graph_nodes, render_graph, summarize
     from .learning import learning_page
     from .nudge import NudgeRows, nudge_check
+    from .picture import Picture
     from .pictures import (
         cost_curve,
         save_figure,
