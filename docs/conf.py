@@ -67,8 +67,9 @@ nitpicky = True
 # Types from other libraries appear in signatures; without network access there is no
 # inventory to link them to, so they stay plain text rather than broken links.
 nitpick_ignore_regex = [
-    ("py:class", r"(numpy|np|matplotlib|graphviz|pathlib|collections|argparse|torch|onnx)\..*"),
-    ("py:class", r"(Path|Figure|Digraph|OrderedDict|Iterator|Sequence)"),
+    ("py:class", r"(numpy|np|matplotlib|graphviz|pathlib|collections|argparse|torch|onnx|os|typing)\..*"),
+    ("py:class", r"(Path|Figure|Axes|Digraph|OrderedDict|Iterator|Sequence|ArrayLike|DTypeLike)"),
+    ("py:class", r"microgradnet\.nn\.layers\.M"),  # Sequential's layer type, Sequential[Linear] for an MLP
 ]
 
 # -- MyST and myst-nb --------------------------------------------------------------------

@@ -6,6 +6,7 @@ reverse, applying the chain rule node by node. On top: ``nn`` (layers, ``MLP``),
 """
 
 from . import data, datasets, export, nn, ops, optim, viz  # noqa: E402  (they import the engine above)
+from ._version import __version__ as __version__  # the one place the version is written
 from .errors import (
     DataError,
     DTypeError,
@@ -46,8 +47,6 @@ from .tensor import (
 )
 from .threads import get_num_threads, set_num_threads
 from .training import Evaluation, History, Snapshot, evaluate, fit
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Tensor",

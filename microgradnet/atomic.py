@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import os
 import re
 import secrets
 import stat
 import time
 from pathlib import Path
+from types import ModuleType
 
-try:  # the lock that tells a live writer from a dead one; POSIX only
-    import fcntl
+fcntl: ModuleType | None  # the lock that tells a live writer from a dead one; POSIX only
+try:
+    fcntl = importlib.import_module("fcntl")
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
@@ -71,11 +74,11 @@ def _remove_abandoned(folder: Path, name: str, suffix: str) -> None:
         return  # without the lock a live writer cannot be told apart: leave them
     pattern = _temp_pattern(name, suffix)
     try:
-        entries = [e for e in os.scandir(folder) if pattern.fullmatch(e.name)]
+        entries = [(e, m) for e in os.scandir(folder) if (m := pattern.fullmatch(e.name))]
     except OSError:
         return
-    for entry in entries:
-        pid = int(pattern.fullmatch(entry.name).group(1))
+    for entry, match in entries:
+        pid = int(match.group(1))
         if pid == os.getpid():
             continue  # this process's own writer (another thread): alive by definition
         try:
@@ -173,7 +176,7 @@ def atomic_write(path, mode: str = "wb", *, encoding: str | None = None, suffix:
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
             f.flush()
-            if keep:
+            if keep and old is not None:
                 if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                     with contextlib.suppress(OSError):  # only root may give a file away
                         os.fchown(f.fileno(), old.st_uid, old.st_gid)
@@ -193,7 +196,7 @@ def atomic_write(path, mode: str = "wb", *, encoding: str | None = None, suffix:
     _fsync_folder(folder)
 
 
-def write_bytes(path, data: bytes) -> Path:
+def write_bytes(path, data: bytes | bytearray | memoryview) -> Path:
     """Write ``data`` to ``path`` atomically; returns the path."""
     with atomic_write(path) as f:
         f.write(data)

@@ -102,10 +102,12 @@ def fingerprint_saved(node):
     return prints
 
 
-def _tensor_text(node, owner: int) -> str:
+def _tensor_text(node, owner: int | None) -> str:
     """``'W1' (shape (784, 16), input 1 of matmul)``, ``input 0 of mul (shape (2,))`` or
     ``the output of sigmoid (shape (10, 16))``."""
     op = node._op.name
+    if owner is None:  # no tensor of the node holds it any more (its .data was replaced)
+        return f"an array that {op} saved"
     t = node if owner < 0 else node._prev[owner]
     role = f"the output of {op}" if owner < 0 else f"input {owner} of {op}"
     if t.name:

@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, overload, runtime_checkable
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from microgradnet.errors import HIDDEN_FOR_USER_ERRORS, DataError, DTypeError, ShapeError
 
-__all__ = ["Dataset", "batches", "one_hot", "one_hot_rows", "as_xy"]
+__all__ = ["Dataset", "batches", "one_hot", "one_hot_rows", "as_xy", "DataLike", "HasXY"]
 
 
-def _as_labels(y, what: str = "labels") -> np.ndarray:
+@runtime_checkable
+class HasXY(Protocol):
+    """Anything with arrays ``x`` (samples) and ``y`` (labels or targets), like a :class:`Dataset`."""
+
+    x: Any
+    y: Any
+
+
+DataLike = HasXY | tuple[ArrayLike, ArrayLike] | list[Any]
+"""The data that training and evaluation accept, a :class:`Dataset` (or anything with ``.x``
+and ``.y``) or a pair ``(x, y)`` of arrays."""
+
+
+def _as_labels(y: ArrayLike, what: str = "labels") -> np.ndarray:
     """Return ``y`` as an int64 array, refusing floats, booleans and other non-integers."""
     arr = np.asarray(y)
     if arr.dtype == np.bool_ or not (
@@ -46,7 +61,14 @@ class Dataset:
     metadata. The arrays of a slice share memory with the original, as numpy slices do.
     """
 
-    def __init__(self, x, y, image_shape=None, classes=None, name: str = "dataset"):
+    def __init__(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        image_shape: Sequence[int] | None = None,
+        classes: Sequence[str] | None = None,
+        name: str = "dataset",
+    ):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         x = np.asarray(x)
         if x.ndim == 0:
@@ -122,7 +144,11 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int]: ...
+    @overload
+    def __getitem__(self, index: slice | ArrayLike) -> Dataset: ...
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, int] | Dataset:
         if isinstance(index, numbers.Integral) and not isinstance(index, bool):
             return self.x[index], int(self.y[index])
         if isinstance(index, slice):
@@ -148,7 +174,7 @@ class Dataset:
         for i in range(len(self)):
             yield self[i]
 
-    def split(self, n) -> tuple[Dataset, Dataset]:
+    def split(self, n: float) -> tuple[Dataset, Dataset]:
         """Cut into ``(first n samples, the rest)``, keeping order; shuffle first if sorted.
 
         ``n`` is a count ``0 <= n <= len(self)`` or a fraction ``0 < n < 1`` of the samples
@@ -160,14 +186,14 @@ class Dataset:
             raise DTypeError(
                 f"Dataset.split: n must be a sample count or a fraction between 0 and 1, got {n!r}"
             )
+        n = int(n)
         if not 0 <= n <= len(self):
             raise ValueError(
                 f"Dataset.split: n={n} is outside 0..{len(self)} ({self.name!r} has {len(self)} samples)"
             )
-        n = int(n)
         return self[:n], self[n:]
 
-    def shuffled(self, seed=None) -> Dataset:
+    def shuffled(self, seed: int | None = None) -> Dataset:
         """Return a copy with the samples in a random order; the same seed gives the same order."""
         order = np.random.default_rng(seed).permutation(len(self))
         return self[order]
@@ -191,7 +217,9 @@ class Batches:
     generator seeded once, so a whole run of epochs repeats exactly for the same seed.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed, drop_last: bool):
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int | None, drop_last: bool
+    ):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
@@ -226,17 +254,23 @@ class Batches:
         )
 
 
-def as_xy(data, who: str = "data") -> tuple[np.ndarray, np.ndarray]:
+def as_xy(data: DataLike, who: str = "data") -> tuple[np.ndarray, np.ndarray]:
     """The arrays ``(x, y)`` of a :class:`Dataset` (or anything with ``.x`` and ``.y``) or of
     a pair ``(x, y)``; ``who`` names the caller in the error for anything else."""
-    if hasattr(data, "x") and hasattr(data, "y"):
+    if isinstance(data, HasXY):  # a Dataset, or anything else with .x and .y
         return np.asarray(data.x), np.asarray(data.y)
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return np.asarray(data[0]), np.asarray(data[1])
     raise DTypeError(f"{who}: data must be a Dataset or a pair (x, y) of arrays, got {type(data).__name__}")
 
 
-def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None, drop_last: bool = False) -> Batches:
+def batches(
+    data: DataLike,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int | None = None,
+    drop_last: bool = False,
+) -> Batches:
     """Cut ``data`` into mini-batches ``(xb, yb)`` of ``batch_size`` samples, for a training loop.
 
     ``data`` is a :class:`Dataset` or a pair ``(x, y)`` of arrays with the same first
@@ -266,7 +300,7 @@ def batches(data, batch_size: int = 32, shuffle: bool = False, seed=None, drop_l
     return Batches(x, y, batch_size, shuffle, seed, drop_last)
 
 
-def one_hot(labels, num_classes: int | None = None, dtype=np.float32) -> np.ndarray:
+def one_hot(labels: ArrayLike, num_classes: int | None = None, dtype: DTypeLike = np.float32) -> np.ndarray:
     """Turn integer class labels into one-hot rows: label ``k`` becomes a row with a 1 at ``k``.
 
     ``labels`` of shape (N,) gives shape (N, C) with ``C = num_classes`` (default: the

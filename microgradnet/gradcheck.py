@@ -7,9 +7,12 @@ where the approximation is good to about ``ε²``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .display import display_name
 from .errors import GraphError
@@ -26,13 +29,13 @@ class GradcheckResult:
     ok: bool
     max_abs_error: float
     max_rel_error: float
-    worst: dict = field(default_factory=dict)
+    worst: dict = field(default_factory=dict)  # input, name, index, analytic, numeric
     checked: int = 0
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self):
+    def __str__(self) -> str:
         head = "gradcheck passed" if self.ok else "gradcheck FAILED"
         s = (
             f"{head}: {self.checked} values checked, max abs error {self.max_abs_error:.3g}, "
@@ -51,8 +54,8 @@ class GradcheckResult:
 
 
 def gradcheck(
-    fn,
-    *inputs,
+    fn: Callable[..., Tensor],
+    *inputs: Tensor | ArrayLike,
     eps: float = 1e-6,
     atol: float = 1e-6,
     rtol: float = 1e-4,
@@ -92,7 +95,7 @@ def gradcheck(
 
     out.backward(gradient=v)
     worst_abs = worst_rel = 0.0
-    worst = {}
+    worst: dict[str, Any] = {}
     ok = True
     checked = 0
     for k, t in enumerate(ts):

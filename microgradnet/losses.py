@@ -14,10 +14,10 @@ import numpy as np
 from . import ops
 from .data import one_hot_rows
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, NumericalError, ShapeError
-from .tensor import Tensor, apply, as_tensor
+from .tensor import Operand, Tensor, apply, as_tensor
 
 
-def _labels(target, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
+def _labels(target: Operand, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
     """Integer class labels as an int64 array (checked), or None if ``target`` is not labels."""
     if isinstance(target, Tensor):
         return None
@@ -53,7 +53,7 @@ def _check_finite(cost: Tensor, fn: str, *arrays) -> Tensor:
     return cost
 
 
-def squared_error_target(output: np.ndarray, target) -> np.ndarray:
+def squared_error_target(output: np.ndarray, target: Operand) -> np.ndarray:
     """What :func:`squared_error` compares ``output`` with, as an array: one-hot rows for
     integer labels, else the target's numbers in the output's dtype."""
     if output.ndim in (1, 2):
@@ -67,7 +67,7 @@ def squared_error_target(output: np.ndarray, target) -> np.ndarray:
     return arr.astype(output.dtype, copy=False)
 
 
-def squared_error(output, target) -> Tensor:
+def squared_error(output: Operand, target: Operand) -> Tensor:
     """3Blue1Brown's cost: ``C = (1/N) Σ_n Σ_j (a_nj − y_nj)²``, no ½ factor.
 
     The squared differences between the output activations ``a`` and the wanted ones
@@ -114,7 +114,7 @@ def cross_entropy_target(logits: np.ndarray, target) -> np.ndarray:
     return t
 
 
-def cross_entropy(logits, target) -> Tensor:
+def cross_entropy(logits: Operand, target: Operand) -> Tensor:
     """Cross-entropy from logits: ``C = −(1/N) Σ_n log softmax(z_n)[label_n]``.
 
     ``logits``: raw scores ``(N, C)`` (or ``(C,)`` for one example) — *not* probabilities;

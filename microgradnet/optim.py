@@ -10,13 +10,15 @@ Nielsen's book writes the update as ``w → w − (η/m) Σ ∂C_x/∂w`` with t
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from .tensor import Tensor
 
 
-def _check_params(params, who: str) -> list[Tensor]:
+def _check_params(params: Iterable[Tensor] | Tensor, who: str) -> list[Tensor]:
     if isinstance(params, Tensor):
         params = [params]
     try:
@@ -33,21 +35,24 @@ def _check_params(params, who: str) -> list[Tensor]:
     return params
 
 
-def _check_number(who: str, name: str, value, low=0.0, low_open=False, high=None) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value):
+def _check_number(
+    who: str, name: str, value: Any, low: float = 0.0, low_open: bool = False, high: float | None = None
+) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(float(value)):
         raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
-    if value < low or (low_open and value == low) or (high is not None and value >= high):
+    number = float(value)
+    if number < low or (low_open and number == low) or (high is not None and number >= high):
         bound = f"> {low}" if low_open else f">= {low}"
         if high is not None:
             bound += f" and < {high}"
         raise ValueError(f"{who}: {name} must be {bound}, got {value!r}")
-    return float(value)
+    return number
 
 
 class Optimizer:
     """Holds the parameters; ``zero_grad()`` clears their gradients, ``step()`` moves them."""
 
-    def __init__(self, params, who):
+    def __init__(self, params: Iterable[Tensor] | Tensor, who: str):
         self.params = _check_params(params, who)
 
     def zero_grad(self) -> None:
@@ -58,17 +63,17 @@ class Optimizer:
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's settings and per-parameter buffers (copies)."""
         return {
             "settings": dict(self._settings()),
             "buffers": {k: [None if b is None else b.copy() for b in v] for k, v in self._buffers().items()},
         }
 
-    def _settings(self):
+    def _settings(self) -> dict[str, Any]:
         return {}
 
-    def _buffers(self):
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
         return {}
 
 
@@ -79,12 +84,18 @@ class SGD(Optimizer):
     ``w ← w − lr·v``; ``weight_decay`` λ adds ``λ·w`` to each gradient (L2 regularisation).
     """
 
-    def __init__(self, params, lr: float = 0.1, momentum: float = 0.0, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Tensor,
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, "SGD")
         self.lr = _check_number("SGD", "lr", lr, low_open=True)
         self.momentum = _check_number("SGD", "momentum", momentum, high=1.0)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
-        self.velocity = [None] * len(self.params)
+        self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Move every parameter one step downhill (in place; records no graph)."""
@@ -110,10 +121,10 @@ class SGD(Optimizer):
                 g = v
             p.data -= lr * g
 
-    def _settings(self):
+    def _settings(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
 
-    def _buffers(self):
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
         return {"velocity": self.velocity}
 
 
@@ -122,7 +133,12 @@ class Adam(Optimizer):
     (``m``) and of its square (``v``), bias-corrected: ``w ← w − lr·m̂/(√v̂ + eps)``."""
 
     def __init__(
-        self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+        self,
+        params: Iterable[Tensor] | Tensor,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ):
         super().__init__(params, "Adam")
         self.lr = _check_number("Adam", "lr", lr, low_open=True)
@@ -134,8 +150,8 @@ class Adam(Optimizer):
         )
         self.eps = _check_number("Adam", "eps", eps, low_open=True)
         self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
-        self.m = [None] * len(self.params)
-        self.v = [None] * len(self.params)
+        self.m: list[np.ndarray | None] = [None] * len(self.params)
+        self.v: list[np.ndarray | None] = [None] * len(self.params)
         self.t = 0
 
     def step(self) -> None:
@@ -149,17 +165,17 @@ class Adam(Optimizer):
                 continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
-            if self.m[i] is None:
-                self.m[i] = np.zeros_like(p.data)
-                self.v[i] = np.zeros_like(p.data)
             m, v = self.m[i], self.v[i]
+            if m is None or v is None:  # the first step: both averages start at zero
+                m = self.m[i] = np.zeros_like(p.data)
+                v = self.v[i] = np.zeros_like(p.data)
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
             p.data -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
 
-    def _settings(self):
+    def _settings(self) -> dict[str, Any]:
         return {
             "lr": self.lr,
             "betas": self.betas,
@@ -168,7 +184,7 @@ class Adam(Optimizer):
             "t": self.t,
         }
 
-    def _buffers(self):
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
         return {"m": self.m, "v": self.v}
 
 

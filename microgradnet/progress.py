@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import time
+from typing import Any
 
 __all__ = ["Progress", "progress", "where", "bar_text"]
 
@@ -189,7 +190,7 @@ class Progress:
         self.place = where() if enabled else None
         self.lines = lines
         self._area = _NotebookArea() if self.place == "notebook" else None
-        self._bar = None
+        self._bar: Any = None  # tqdm's bar, the plain one, or the notebook's
 
     def each(self, iterable, total=None, desc=""):
         """``iterable`` with a bar that lasts while it runs."""
@@ -215,6 +216,6 @@ class Progress:
         if self.place == "terminal":
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
-        else:
+        elif self._area is not None:
             self._area.lines.append(line)
             self._area.show()

@@ -48,6 +48,7 @@ Usage (``fit(..., fast=True)`` does this for you)::
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -95,9 +96,9 @@ class TrainStep:
         self.records = 0
         self.replays = 0
         self.plain_steps = 0
-        self.output = None
+        self.output: np.ndarray | None = None
         self.replayable = loss_fn in TARGETS
-        self._target = TARGETS.get(loss_fn)
+        self._target: Any = TARGETS.get(loss_fn)
         self._tapes: dict = {}
         self._structure = None
 

@@ -19,15 +19,20 @@ from __future__ import annotations
 import errno
 import json
 import math
+import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .atomic import atomic_write
 from .errors import HIDDEN_FOR_USER_ERRORS, ModelFileError
 from .files import open_regular
+
+if TYPE_CHECKING:
+    from .nn import MLP, Module
 
 FORMAT = "microgradnet-model-1"
 CONFIG_LIMIT = 1 << 16  # bytes: the architecture record is a line of JSON
@@ -47,7 +52,7 @@ class NonFiniteWeightsError(ModelFileError):
         )
 
 
-def save(model, path, *, trained_on: dict | None = None) -> Path:
+def save(model: Module, path: str | os.PathLike[str], *, trained_on: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (an ``MLP``) to ``path`` (``.npz``), atomically. Returns the path.
 
     ``trained_on`` (default: ``model.trained_on``) is a small JSON-able dict describing the
@@ -64,7 +69,7 @@ def save(model, path, *, trained_on: dict | None = None) -> Path:
         path = path.with_name(path.name + ".npz")
     if path.parent and not path.parent.exists():
         raise ModelFileError(f"save: the folder {path.parent} does not exist")
-    arrays = {name: value for name, value in model.state_dict().items()}
+    arrays: dict[str, Any] = {name: value for name, value in model.state_dict().items()}
     meta = dict(model.config(), format=FORMAT)
     if trained_on is None:
         trained_on = getattr(model, "trained_on", None)
@@ -104,7 +109,7 @@ def _expected_arrays(config: dict) -> dict[str, tuple[int, ...]]:
         get_activation(config[key])  # a ValueError naming the choices
     if config.get("dtype") not in _DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {config.get('dtype')!r}")
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         shapes[f"layers.{i}.weight"] = (n_in, n_out)
         shapes[f"layers.{i}.bias"] = (n_out,)
@@ -238,7 +243,9 @@ def describe_nonfinite(name: str, values: np.ndarray) -> str | None:
     return f"{name} holds {counts} value{'s' if nan + inf > 1 else ''} (of {values.size:,})"
 
 
-def read_model_file(path, *, allow_nonfinite: bool = False) -> tuple[dict, dict]:
+def read_model_file(
+    path: str | os.PathLike[str], *, allow_nonfinite: bool = False
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The architecture dict and the weight arrays of a model file, each checked against the
     other before anything big is read; every error names the file."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -272,7 +279,7 @@ def _short(e: Exception) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def load(path, *, allow_nonfinite: bool = False):
+def load(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> MLP:
     """Rebuild the model saved at ``path`` and load its weights.
 
     Raises :class:`~microgradnet.errors.ModelFileError`, naming the file, for anything that

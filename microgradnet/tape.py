@@ -22,6 +22,8 @@ new graph.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import checks
@@ -102,7 +104,12 @@ class Tape:
             )
         slot: dict[int, int] = {}  # id -> slot; -1 while a node's inputs are being written down
         tensors: list = []
-        ops, inputs, outs, needs, edges, leaves = [], [], [], [], [], []
+        ops: list[Any] = []
+        inputs: list[tuple[int, ...]] = []
+        outs: list[int] = []
+        needs: list[tuple[bool, ...]] = []
+        edges: list[tuple] = []
+        leaves: list[tuple[int, Any]] = []
         retained = checked = None
         products = []
         stack = [root]

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+from collections.abc import Iterator
+from typing import Any, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import checks, ops, threads
 
@@ -21,8 +24,11 @@ from . import checks, ops, threads
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, GraphError, MicrogradnetError, ShapeError
 from .tape import Tape
 
-_state = {"grad": True, "dtype": np.dtype(np.float32)}
+_state: dict[str, Any] = {"grad": True, "dtype": np.dtype(np.float32)}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+Operand = Union["Tensor", ArrayLike]
+"""What an op accepts beside a tensor: another Tensor, a number, a list or a numpy array."""
 
 
 def get_default_dtype() -> np.dtype:
@@ -30,7 +36,7 @@ def get_default_dtype() -> np.dtype:
     return _state["dtype"]
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Set the default float dtype: ``np.float32`` (the default) or ``np.float64``."""
     d = np.dtype(dtype)
     if d not in _FLOATS:
@@ -71,7 +77,7 @@ class enable_grad(no_grad):
         return self
 
 
-def _as_array(data, dtype=None) -> np.ndarray:
+def _as_array(data: Any, dtype: DTypeLike | None = None) -> np.ndarray:
     """Turn user data into a float numpy array: float arrays keep their dtype, Python numbers,
     lists and integer arrays take the default dtype; anything else is a clear error."""
     if isinstance(data, np.ndarray):
@@ -130,9 +136,24 @@ class Tensor:
         "_fingerprints",
         "__weakref__",
     )
+    data: np.ndarray
+    grad: np.ndarray | None
+    requires_grad: bool
+    name: str | None
+    _op: ops.Op | None
+    _prev: tuple[Tensor, ...]
+    _retain: bool
+    _scope: Any
+    _fingerprints: Any
     __array_ufunc__ = None  # numpy defers to our operators: array + tensor -> Tensor
 
-    def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+    def __init__(
+        self,
+        data: ArrayLike | Tensor,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: DTypeLike | None = None,
+    ):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(data, Tensor):
             data = data.data
@@ -151,7 +172,7 @@ class Tensor:
         self._fingerprints = None
 
     @classmethod
-    def _make(cls, data, op, prev):
+    def _make(cls, data: np.ndarray, op: ops.Op | None, prev: tuple[Tensor, ...]) -> Tensor:
         """Fast constructor for op results (no checks): the engine's hot path."""
         t = object.__new__(cls)
         t.data = data
@@ -166,39 +187,65 @@ class Tensor:
         return t
 
     # ----- what it is -------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
-    size = property(lambda self: self.data.size, doc="The number of values.")
-    op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
-    inputs = property(lambda self: self._prev, doc="The tensors this one was computed from.")
-    module = property(
-        lambda self: self._scope,
-        doc="The innermost module whose call returned this tensor (None if none did); the "
-        "graph picture frames a module's ops together.",
-    )
-    is_leaf = property(
-        lambda self: self._op is None, doc="True for tensors made by the user rather than by an op."
-    )
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
 
-    def __len__(self):
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of values."""
+        return self.data.size
+
+    @property
+    def op(self) -> ops.Op | None:
+        """The op that made this tensor (None for a leaf)."""
+        return self._op
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self._op is None
+
+    @property
+    def module(self) -> Any:
+        """The innermost module whose call returned this tensor (None if none did); the graph
+        picture frames a module's ops together."""
+        return self._scope
+
+    def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         """Iterate over the first axis: ``for row in t`` and ``a, b, c = t`` give ``t[0]``,
         ``t[1]``, … (each one indexing, recorded in the graph like ``t[i]``)."""
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)``: the values, for numpy (no graph; the same memory unless a copy
         or another dtype is asked for)."""
         return np.array(self.data, dtype=dtype, copy=copy)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20, prefix="Tensor(")
         extra = [f"dtype={self.data.dtype}"]
         if self._op is not None:
@@ -221,7 +268,7 @@ class Tensor:
             )
         return self.data.item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
     def detach(self) -> Tensor:
@@ -245,7 +292,7 @@ class Tensor:
         self.grad = None
 
     # ----- applying ops -----------------------------------------------------------------
-    def _const(self, x) -> Tensor:
+    def _const(self, x: Operand) -> Tensor:
         """A number or array that meets this tensor becomes a constant of *this* dtype."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(x, Tensor):
@@ -259,7 +306,7 @@ class Tensor:
             f"cannot combine a Tensor with {type(x).__name__}; expected a Tensor, a number or a numpy array"
         )
 
-    def __add__(self, other):
+    def __add__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         other = self._const(other)
         # A vector added to every row of a matrix is a bias: record it as add_bias, so the
@@ -270,40 +317,40 @@ class Tensor:
             return apply(ops.AddBiasOp(), other, self)
         return apply(ops.AddOp(), self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return self._const(other).__add__(self)
 
-    def add_bias(self, b) -> Tensor:
+    def add_bias(self, b: Operand) -> Tensor:
         """``self + b`` with ``b`` a vector added to every row, recorded as ``add_bias``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.AddBiasOp(), self, self._const(b))
 
-    def __sub__(self, other):
+    def __sub__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.SubOp(), self, self._const(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.SubOp(), self._const(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MulOp(), self, self._const(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MulOp(), self._const(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.DivOp(), self, self._const(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.DivOp(), self._const(other), self)
 
-    def __pow__(self, p):
+    def __pow__(self, p: float) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
             raise DTypeError(
@@ -311,57 +358,60 @@ class Tensor:
             )
         return apply(ops.PowOp(p), self)
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: Any) -> Tensor:
         raise DTypeError(
             "pow: a tensor exponent is not supported; for base ** x write (x * math.log(base)).exp()"
         )
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.NegOp(), self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMulOp(), self, self._const(other))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MatMulOp(), self._const(other), self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if isinstance(index, Tensor):
             raise DTypeError("getitem: index with ints, slices or an integer numpy array, not a Tensor")
         return apply(ops.GetItemOp(index), self)
 
-    def sum(self, axis=None, keepdims=False) -> Tensor:
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.SumOp(axis, keepdims), self)
 
-    def mean(self, axis=None, keepdims=False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.MeanOp(axis, keepdims), self)
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *shape: int | tuple[int, ...] | list[int]) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.ReshapeOp(shape), self)
 
-    def transpose(self, *axes) -> Tensor:
+    def transpose(self, *axes: int | tuple[int, ...] | list[int]) -> Tensor:
         """Reverse the axes, or permute them as given."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return apply(ops.TransposeOp(axes or None), self)
 
-    T = property(lambda self: self.transpose(), doc="The transpose (axes reversed).")
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed)."""
+        return self.transpose()
 
     def exp(self) -> Tensor:
         """``e^x`` elementwise."""
@@ -388,18 +438,20 @@ class Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.ReLUOp(), self)
 
-    def softmax(self, axis=-1) -> Tensor:
+    def softmax(self, axis: int = -1) -> Tensor:
         """``e^(x_i) / Σ_j e^(x_j)`` along ``axis``."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.SoftmaxOp(axis), self)
 
-    def log_softmax(self, axis=-1) -> Tensor:
+    def log_softmax(self, axis: int = -1) -> Tensor:
         """``x_i − log Σ_j e^(x_j)`` along ``axis`` (stable)."""
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         return apply(ops.LogSoftmaxOp(axis), self)
 
     # ----- backward ---------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False, keep_grads: bool = False) -> None:
+    def backward(
+        self, gradient: Operand | None = None, retain_graph: bool = False, keep_grads: bool = False
+    ) -> None:
         """Compute ``∂self/∂leaf`` for every leaf that requires grad, into ``leaf.grad``.
 
         On a scalar the walk starts from ``∂C/∂C = 1``; on any other shape pass
@@ -490,8 +542,8 @@ def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
     False, every op of the graph (what the pictures draw). An explicit stack instead of
     recursion, so a chain of 100,000 ops is fine.
     """
-    order = []
-    seen = set()
+    order: list[Tensor] = []
+    seen: set[int] = set()
     stack = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -508,7 +560,9 @@ def topological_order(root: Tensor, grad_only: bool = True) -> list[Tensor]:
     return order
 
 
-def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, keep_grads: bool = False):
+def run_backward(
+    root: Tensor, seed: np.ndarray, retain_graph: bool = False, keep_grads: bool = False
+) -> None:
     """The backward walk from ``root``: write the graph down as a :class:`~microgradnet.tape.Tape`
     and walk it from the root to the leaves, applying the chain rule at every node (see
     :meth:`Tape.backward <microgradnet.tape.Tape.backward>`)."""
@@ -519,13 +573,18 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False, kee
     tape.backward(seed, retain_graph=retain_graph, keep_grads=keep_grads)
 
 
-def tensor(data, requires_grad=False, name=None, dtype=None) -> Tensor:
+def tensor(
+    data: ArrayLike | Tensor,
+    requires_grad: bool = False,
+    name: str | None = None,
+    dtype: DTypeLike | None = None,
+) -> Tensor:
     """Make a :class:`Tensor` (the same as calling ``Tensor(...)``)."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
-def as_tensor(x, dtype=None) -> Tensor:
+def as_tensor(x: ArrayLike | Tensor, dtype: DTypeLike | None = None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor of it."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ __all__ = ["set_num_threads", "get_num_threads", "choose_for", "ENV"]
 ENV = "MICROGRADNET_NUM_THREADS"
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-_state: dict = {
+_state: dict[str, Any] = {
     "mode": None,  # "auto", "fixed" or "off"; decided on first use
     "fixed": None,  # the user's count in "fixed" mode
     "applied": None,  # the count microgradnet last set
@@ -36,8 +37,8 @@ _state: dict = {
     "most": 1,  # the BLAS thread count numpy started with
 }
 SMALL = 100_000  # multiply-adds: below this in every product, one thread without measuring
-_CHOICES: dict = {}  # matrix shapes -> the faster thread count for them
-_LAST = {"key": None, "count": None}  # the shapes of the last step, and their choice
+_CHOICES: dict[tuple, int] = {}  # matrix shapes -> the faster thread count for them
+_LAST: dict[str, Any] = {"key": None, "count": None}  # the shapes of the last step, and their choice
 
 
 def _controllers() -> list:
@@ -140,7 +141,7 @@ def _measure(shapes) -> int:
             g @ w.T
             a.T @ g
 
-    best = {}
+    best: dict[int, float] = {}
     budget = time.perf_counter() + 0.15  # at most ~0.15 s of measuring per set of shapes
     for _ in range(5):
         for n in (1, most):

@@ -13,15 +13,25 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .data import as_xy
+from .data import DataLike, as_xy
 from .errors import HIDDEN_FOR_USER_ERRORS, NumericalError
 from .losses import LOSSES, get_loss  # noqa: F401  (LOSSES: the names fit accepts)
 from .progress import Progress
-from .tensor import no_grad
+from .tensor import Tensor, no_grad
+
+if TYPE_CHECKING:
+    from .nn import Module
+    from .optim import Optimizer
+
+Loss = Callable[[Tensor, Any], Tensor]
+"""A cost function such as :func:`~microgradnet.squared_error`, called as ``loss(output, target)``
+and returning a scalar Tensor."""
 
 
 @dataclass
@@ -32,10 +42,10 @@ class Evaluation:
     cost: float
     n: int
 
-    def __iter__(self):  # so that ``acc, cost = mg.evaluate(...)`` works
+    def __iter__(self) -> Iterator[float]:  # so that ``acc, cost = mg.evaluate(...)`` works
         return iter((self.accuracy, self.cost))
 
-    def __str__(self):
+    def __str__(self) -> str:
         return (
             f"accuracy {self.accuracy:.2%} ({round(self.accuracy * self.n)}/{self.n}), cost {self.cost:.4f}"
         )
@@ -43,7 +53,9 @@ class Evaluation:
     __repr__ = __str__  # a notebook cell ending in evaluate(...) shows the readable line
 
 
-def evaluate(model, data, loss="mse", batch_size: int = 1000) -> Evaluation:
+def evaluate(
+    model: Callable[[np.ndarray], Tensor], data: DataLike, loss: str | Loss = "mse", batch_size: int = 1000
+) -> Evaluation:
     """Accuracy (the largest output is the predicted class) and mean cost of ``model`` on
     ``data`` (a Dataset or ``(x, y)`` with integer labels), without building a graph."""
     __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
@@ -71,16 +83,18 @@ class History:
     ``test_cost`` and ``test_accuracy``; ``seconds`` per epoch; ``step_cost`` holds the cost
     of every mini-batch step (for a detailed cost curve)."""
 
-    cost: list = field(default_factory=list)
-    accuracy: list = field(default_factory=list)
-    test_cost: list = field(default_factory=list)
-    test_accuracy: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    step_cost: list = field(default_factory=list)
-    snapshots: list = field(default_factory=list, repr=False)  # fit(..., snapshots=K): Snapshot objects
-    test_data: object = field(default=None, repr=False, compare=False)  # what fit tested on, for the pages
+    cost: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    test_cost: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    step_cost: list[float] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list, repr=False)  # fit(..., snapshots=K)
+    test_data: DataLike | None = field(
+        default=None, repr=False, compare=False
+    )  # what fit tested on, for the pages
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, list[float]]:
         """The numbers (everything but the snapshots and the test data), as plain lists."""
         return {k: list(v) for k, v in vars(self).items() if k not in ("snapshots", "test_data")}
 
@@ -130,7 +144,7 @@ class Snapshot:
 
     step: int
     epoch: float
-    model: object
+    model: Module
 
 
 def snapshot_steps(count: int, total: int) -> list[int]:
@@ -143,7 +157,7 @@ def snapshot_steps(count: int, total: int) -> list[int]:
     return sorted({round(i * total / (count - 1)) for i in range(count)})
 
 
-def _snapshot(model, step: int, steps_per_epoch: int) -> Snapshot:
+def _snapshot(model: Module, step: int, steps_per_epoch: int) -> Snapshot:
     twin = copy.deepcopy(model)
     for p in twin.parameters():
         p.grad = None
@@ -151,18 +165,18 @@ def _snapshot(model, step: int, steps_per_epoch: int) -> Snapshot:
 
 
 def fit(
-    model,
-    train,
+    model: Module,
+    train: DataLike,
     epochs: int = 10,
     lr: float = 3.0,
     batch_size: int = 10,
-    loss="mse",
-    optimizer=None,
-    test=None,
+    loss: str | Loss = "mse",
+    optimizer: Optimizer | None = None,
+    test: DataLike | None = None,
     seed: int | None = 0,
     progress: bool | str = True,
     fast: bool = True,
-    callback=None,
+    callback: Callable[[int, History], object] | None = None,
     snapshots: int = 0,
 ) -> History:
     """Train ``model`` on ``train`` with mini-batch stochastic gradient descent.
@@ -212,7 +226,9 @@ def fit(
         it = batches((x, y), batch_size=batch_size, shuffle=True, seed=None if seed is None else seed + epoch)
         total = 0.0
         count = 0
-        outputs, targets = [], []  # what each step's forward pass gave, for the running accuracy
+        # what each step's forward pass gave, for the running accuracy
+        outputs: list[Any] = []
+        targets: list[Any] = []
         for i, (xb, yb) in enumerate(shown.each(it, desc=f"epoch {epoch + 1}/{epochs}")):
             c = step(xb, yb)
             if not math.isfinite(c):

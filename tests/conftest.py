@@ -2,7 +2,8 @@
 
 ``require(module)`` imports an optional extra (torch, onnx, playwright …). A user without
 it gets a skip; CI sets ``MICROGRADNET_REQUIRE_EXTRAS=1`` so a missing extra fails instead
-of hiding behind a skip.
+of hiding behind a skip. ``require_mnist()`` does the same for MNIST's test set, found
+where users keep it (see :func:`find_mnist`).
 """
 
 import importlib
@@ -15,7 +16,8 @@ import pytest
 
 REQUIRED = os.environ.get("MICROGRADNET_REQUIRE_EXTRAS") == "1"
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+MNIST_ENV = "MICROGRADNET_MNIST"
+MNIST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # the 10,000 test digits
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
@@ -36,6 +38,50 @@ def require_path(path: Path, what: str) -> Path:
             pytest.fail(f"{what} is required in CI but {path} is missing")
         pytest.skip(f"{what} not available at {path}")
     return Path(path)
+
+
+def _holds_mnist_test_set(folder: Path) -> bool:
+    return all(any((folder / f"{stem}{gz}").is_file() for gz in ("", ".gz")) for stem in MNIST_FILES)
+
+
+def mnist_places() -> list[Path]:
+    """Where the tests look for MNIST's test set, in order: the folder named by
+    ``$MICROGRADNET_MNIST`` (only that one when it is set); else the data cache that
+    ``load_mnist()`` downloads into (``$MICROGRADNET_DATA/mnist``, or
+    ``~/.cache/microgradnet/mnist``); else ``../shared/data/mnist`` beside the checkout."""
+    from microgradnet.datasets import default_cache_dir
+
+    explicit = os.environ.get(MNIST_ENV)
+    if explicit:
+        return [Path(explicit).expanduser()]
+    return [default_cache_dir() / "mnist", ROOT.parent / "shared" / "data" / "mnist"]
+
+
+def find_mnist() -> Path | None:
+    """The first of :func:`mnist_places` that holds MNIST's two test-set IDX files (gzipped
+    or not), or None."""
+    return next((p for p in mnist_places() if _holds_mnist_test_set(p)), None)
+
+
+# Resolved once, at import: some tests point $MICROGRADNET_DATA at an empty temp folder.
+MNIST_DIR = find_mnist()
+_MNIST_LOOKED_IN = mnist_places()
+
+
+def require_mnist() -> Path:
+    """The folder holding MNIST's 10,000 test digits, or a skip (a failure in CI) that says
+    how to provide them."""
+    if MNIST_DIR is None:
+        where = ", ".join(str(p) for p in _MNIST_LOOKED_IN)
+        how = (
+            f"MNIST's test set ({MNIST_FILES[0]}.gz and {MNIST_FILES[1]}.gz) was not found in {where}; "
+            f"set {MNIST_ENV}=/folder/with/the/files, or download it once into the data cache with "
+            "python -c \"import microgradnet as mg; mg.datasets.load_mnist(split='test')\""
+        )
+        if REQUIRED:
+            pytest.fail(f"{how} (required in CI)")
+        pytest.skip(how)
+    return MNIST_DIR
 
 
 def require_program(name: str) -> str:

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SHARED_MNIST, require_path
+from conftest import require_mnist
 
 import microgradnet as mg
 from microgradnet.cli import main
@@ -143,7 +143,7 @@ def test_wrong_model_files_are_reported_by_name(tmp_path, capsys, trained):
         "--dataset",
         "mnist",
         "--data-dir",
-        str(require_path(SHARED_MNIST, "MNIST test set")),
+        str(require_mnist()),
         "--split-test-set",
         "100",
     )
@@ -151,7 +151,7 @@ def test_wrong_model_files_are_reported_by_name(tmp_path, capsys, trained):
 
 
 def test_train_on_the_mnist_test_set_split(tmp_path, capsys):
-    root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    root = require_mnist()
     out_path = tmp_path / "mnist.npz"
     code, out, err = run(
         capsys,

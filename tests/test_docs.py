@@ -6,11 +6,12 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_mnist
 
 import microgradnet as mg
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import docs_data  # noqa: E402
 import plumbing  # noqa: E402
 
 NOTEBOOKS = sorted(
@@ -104,3 +105,21 @@ def test_the_readme_gives_train_then_show():
     train = readme.index("microgradnet train --out model.npz")
     assert readme.index("microgradnet show weights model.npz") > train
     assert "`microgradnet show weights` with no model file trains" in readme
+
+
+def test_the_build_stages_mnist_or_nothing(tmp_path, monkeypatch):
+    """conf.py points MICROGRADNET_DATA at a staged folder: the test set when one is found,
+    else an empty folder, where the pages' load_mnist raises DataError (and they fall back)."""
+
+    monkeypatch.setenv("MICROGRADNET_MNIST", str(tmp_path / "nothing-here"))
+    empty = docs_data.stage_mnist(tmp_path / "fallback")
+    assert list((empty / "mnist").iterdir()) == []
+    monkeypatch.setenv("MICROGRADNET_DATA", str(empty))
+    with pytest.raises(mg.DataError):
+        mg.datasets.load_mnist(split="test", download=False)
+
+    monkeypatch.setenv("MICROGRADNET_MNIST", str(require_mnist()))
+    staged = docs_data.stage_mnist(tmp_path / "mnist-build")
+    monkeypatch.setenv("MICROGRADNET_DATA", str(staged))
+    train, test = mg.datasets.load_mnist(split="test", download=False).split(8000)
+    assert (len(train), len(test), train.image_shape) == (8000, 2000, (28, 28))

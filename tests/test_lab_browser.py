@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from conftest import SHARED_MNIST, require, require_path, require_program
+from conftest import require, require_mnist, require_program
 
 import microgradnet as mg
 
@@ -55,7 +55,7 @@ def lab(tmp_path_factory):
     require("starlette")
     require("uvicorn")
     save_dir = tmp_path_factory.mktemp("lab-saved")
-    mnist = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    mnist = require_mnist()
     proc, url = start_lab(save_dir, "--data-dir", str(mnist))
     parts = urlsplit(url)
     yield {
@@ -248,8 +248,8 @@ def test_mnist_drawing_is_centred_like_the_training_digits(page, lab):
     assert rows.max() - rows.min() + 1 <= 21 and cols.max() - cols.min() + 1 <= 21  # fits 20x20
     cy, cx = (np.indices(img.shape) * img).reshape(2, -1).sum(1) / img.sum()
     assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5  # centre of mass in the middle
-    page.click("#b-save")
     name = state(page, "saved")
+    page.click("#b-save")
     wait(page, f"window.microgradnet.saved !== {json.dumps(name)}")  # null before any save
     model = mg.load(lab["save_dir"] / state(page, "saved"))
     assert model.sizes == [784, 16, 16, 10]

@@ -3,7 +3,7 @@ and the promises of evaluate/fit (history, seeds, errors)."""
 
 import numpy as np
 import pytest
-from conftest import SHARED_MNIST, require_path
+from conftest import require_mnist
 
 import microgradnet as mg
 
@@ -28,7 +28,7 @@ def test_issue_loop_on_embedded_digits_reaches_95_percent():
 def test_3blue1brown_network_on_mnist_digits_scores_87_percent():
     """784-16-16-10 sigmoid, squared error, SGD with batch 10: 8,000 training digits of the
     real MNIST test set, scored on the other 2,000."""
-    root = require_path(SHARED_MNIST, "the MNIST test set in ../shared/data/mnist")
+    root = require_mnist()
     digits = mg.datasets.load_mnist(root, split="test", download=False)
     train, test = digits.split(8000)
     assert len(train) == 8000 and len(test) == 2000

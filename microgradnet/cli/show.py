@@ -115,10 +115,12 @@ def run_show(args) -> int:
         elif args.what == "noise":
             fig = pictures.show_noise(model, seed=args.seed, image_shape=shape)
         elif args.what == "network":
+            assert test is not None  # loaded above for network, nudges and digits
             fig = pictures.show_network(model, test.x[args.index or 0], classes=classes, image_shape=shape)
         elif args.what == "nudges":
             fig = _nudges(model, test, args, classes)
         else:
+            assert test is not None  # loaded above for network, nudges and digits
             fig = pictures.show_digits(test)
     path = pictures.save_figure(fig, out)
     print(f"wrote {path}: {WHAT[args.what]}")
@@ -162,7 +164,7 @@ def _draw(model, args, out: Path) -> int:
         from ..datasets.mnist import FASHION_MNIST_CLASSES
 
         classes = FASHION_MNIST_CLASSES
-    prep = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "mnist"}.get(dataset)
+    prep = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "mnist"}.get(dataset or "")
     path = digit_page(model, out, preprocess=prep, classes=classes)
     print(f"wrote {path}: {WHAT['draw']}; open it in a browser (no network needed)")
     return 0

@@ -93,7 +93,11 @@ def load_digits(split: str | None = None, *, test_size=360, seed: int = 0):
 
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         test_size = int(np.ceil(test_size * _N))
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Integral) or not 1 <= test_size < _N:
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, numbers.Integral)
+        or not 1 <= int(test_size) < _N
+    ):
         raise ValueError(
             f"load_digits: test_size must be a count 1..{_N - 1} or a fraction in (0, 1), got {test_size!r}"
         )

@@ -358,8 +358,14 @@ def _locate(
         folders = [default_cache_dir() / spec.key] + SYSTEM_DIRS.get(spec.key, [])
     target = folders[0]
     stems = [stem for part in parts for stem in _FILES[part]]
-    found = {stem: _find(stem, folders) for stem in stems}
-    missing = [stem for stem, path in found.items() if path is None]
+    found: dict[str, Path] = {}
+    missing: list[str] = []
+    for stem in stems:
+        path = _find(stem, folders)
+        if path is None:
+            missing.append(stem)
+        else:
+            found[stem] = path
     if not missing:
         return found
 
@@ -374,7 +380,7 @@ def _locate(
             return found
         except DataError as exc:
             failure = str(exc)
-    missing = [stem for stem, path in found.items() if path is None]
+    missing = [stem for stem in stems if stem not in found]
     raise MissingFilesError(spec.title, spec.key, missing, folders, root is not None, download, failure)
 
 

@@ -390,7 +390,7 @@ class _GraphBuilder:
             k = next(i for i, p in enumerate(parts) if p is Ellipsis)
             fill = nd - (len(parts) - 1)
             parts = parts[:k] + (slice(None),) * fill + parts[k + 1 :]
-        parts = list(parts) + [slice(None)] * (nd - len(parts))
+        parts = (*parts, *[slice(None)] * (nd - len(parts)))  # every axis spelled out
         b = self.batch.get(id(src))
         starts, ends, axes, steps = [], [], [], []
         for axis, p in enumerate(parts):

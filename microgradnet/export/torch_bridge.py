@@ -21,6 +21,7 @@ import io
 import re
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def _plan_of_model(model) -> list[tuple]:
             f"{type(model).__name__}; for any other model use export.to_onnx, which exports "
             "the recorded graph"
         )
-    plan = []
+    plan: list[tuple] = []
     for i, layer in enumerate(model.layers):
         where = f"layers.{i}"
         if isinstance(layer, Linear):
@@ -104,7 +105,7 @@ def _plan_of_model(model) -> list[tuple]:
 def _plan_of_config(config: dict) -> list[tuple]:
     sizes = config["sizes"]
     n = len(sizes) - 1
-    plan = []
+    plan: list[tuple] = []
     for i in range(n):
         plan.append(("linear", f"layers.{i}", sizes[i], sizes[i + 1]))
         act = config["activation"] if i < n - 1 else config["output_activation"]
@@ -260,7 +261,9 @@ def _read_sequential(torch, seq):
     """Check a Sequential module by module: (sizes, hidden activation, output activation, [(W, b)])."""
     nn = torch.nn
     children = list(seq.named_children())
-    linears, acts, where_act = [], [], []
+    linears: list[tuple[str, Any]] = []  # (name, torch Linear)
+    acts: list[str | None] = []  # the activation after each Linear, if any
+    where_act: list[str | None] = []
     for pos, (name, m) in enumerate(children):
         kind = type(m).__name__
         where = f"layer {name} ({kind})"
@@ -348,7 +351,8 @@ def _read_state_dict(torch, state):
         groups.setdefault(int(m.group(1)), {})[m.group(2)] = value
     if not groups:
         raise ExportError("from_torch: the state_dict is empty")
-    layers, sizes = [], []
+    layers: list[tuple[Any, Any]] = []  # (weight, bias) torch tensors
+    sizes: list[int] = []
     for idx in sorted(groups):
         g = groups[idx]
         w, b = g.get("weight"), g.get("bias")

@@ -45,7 +45,7 @@ SHARED = {"prepare.js": "microgradnet.viz"}  # assets the lab shares with the pi
 
 
 def _asset(name: str) -> bytes:
-    return resources.files(SHARED.get(name, __package__)).joinpath("assets", name).read_bytes()
+    return resources.files(SHARED.get(name, __package__)).joinpath("assets").joinpath(name).read_bytes()
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
@@ -211,8 +211,8 @@ def create_app(session: LabSession, token: str, hosts: set[str]):
 
     async def stream(request: Request):
         """Server-sent events: the session's state about ten times a second, only when it changed."""
-        since = request.query_params.get("since", "0")
-        since = int(since) if since.isdigit() else 0
+        asked = request.query_params.get("since", "0")
+        since = int(asked) if asked.isdigit() else 0
 
         async def events():
             nonlocal since

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,8 @@ class _TurnLock:
     with nobody waiting training runs at full speed."""
 
     def __init__(self):
-        self._lock = threading.RLock()
+        # Any: Condition also calls RLock's private methods (below), which typeshed does not list.
+        self._lock: Any = threading.RLock()
         self._count = threading.Lock()
         self.waiting = 0
 
@@ -99,7 +101,7 @@ class LabSession:
         self.save_dir = Path(save_dir)
         self.download = bool(download)
         self._lock = _TurnLock()
-        self._wake = threading.Condition(self._lock)
+        self._wake = threading.Condition(self._lock)  # type: ignore[arg-type]  # a lock with what Condition uses
         self._data_cache: dict[str, tuple[Dataset, Dataset]] = {}
         self._mode = "paused"  # paused | playing | steps | epoch
         self._steps_left = 0
@@ -132,7 +134,7 @@ class LabSession:
             pair = datasets.load_digits()
         elif name in ("mnist", "fashion-mnist"):
             loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
-            kw = {"root": self.data_dir, "download": self.download, "progress": False}
+            kw: dict[str, Any] = {"root": self.data_dir, "download": self.download, "progress": False}
             try:
                 pair = loader(**kw)
             except MicrogradnetError:
@@ -191,7 +193,7 @@ class LabSession:
             self.loss_name, self.loss = loss, get_loss(loss)
             self.opt = SGD(self.model.parameters(), lr=lr)
             self.train_step = TrainStep(self.model, self.loss, self.opt)
-            self.settings = {
+            self.settings: dict[str, Any] = {
                 "dataset": dataset,
                 "sizes": sizes,
                 "activation": activation,
@@ -202,6 +204,7 @@ class LabSession:
             }
             self.train, self.test = train, test
             self.image_shape = train.image_shape
+            self.preparation: dict | None
             try:  # how a drawing becomes an input, as the draw-a-digit page does it
                 self.preparation = preparation(sizes[0])
             except ValueError:
@@ -217,7 +220,8 @@ class LabSession:
             self.test_accuracy: list[float] = []
             self._epoch_sum, self._epoch_n = 0.0, 0
             self.last_batch: tuple[np.ndarray, np.ndarray] | None = None
-            self.undo_stack: list[list[tuple[np.ndarray, tuple, np.ndarray]]] = []
+            # each edit: (array, where, old values, (layer, index, action)) for every change
+            self.undo_stack: list[list[tuple[np.ndarray, tuple, np.ndarray, tuple[int, int, str]]]] = []
             self.switched_off: set[tuple[int, int]] = set()
             self.error = None
             self.version = getattr(self, "version", 0) + 1
@@ -489,6 +493,7 @@ class LabSession:
         with self._lock:
             lin = self._linear(layer, index)
             layer, index = int(layer), int(index)
+            edits: list[tuple[np.ndarray, tuple, Any]]  # (array, where, new values)
             if action == "shift_bias":
                 amount = _number(amount, "the bias shift", -100, 100)
                 edits = [(lin.bias.data, (index,), lin.bias.data[index] + amount)]

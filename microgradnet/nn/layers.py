@@ -3,50 +3,52 @@
 from __future__ import annotations
 
 import math
+from typing import Generic, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..errors import HIDDEN_FOR_USER_ERRORS, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor
+from ..tensor import Operand, Tensor, as_tensor
 from .module import Module, Parameter
 
 
 class Sigmoid(Module):
     """``σ(z) = 1/(1 + e^(−z))``: squashes each weighted sum into an activation in (0, 1)."""
 
-    def forward(self, z):
+    def forward(self, z: Operand) -> Tensor:
         return as_tensor(z).sigmoid()
 
 
 class Tanh(Module):
     """``tanh(z)``: squashes into (−1, 1)."""
 
-    def forward(self, z):
+    def forward(self, z: Operand) -> Tensor:
         return as_tensor(z).tanh()
 
 
 class ReLU(Module):
     """``max(0, z)``."""
 
-    def forward(self, z):
+    def forward(self, z: Operand) -> Tensor:
         return as_tensor(z).relu()
 
 
 class Softmax(Module):
     """``softmax`` along the last axis: outputs that are positive and sum to 1."""
 
-    def forward(self, z):
+    def forward(self, z: Operand) -> Tensor:
         return as_tensor(z).softmax(-1)
 
 
 class Identity(Module):
     """Returns its input unchanged."""
 
-    def forward(self, z):
+    def forward(self, z: Operand) -> Tensor:
         return as_tensor(z)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, type[Module]] = {
     "sigmoid": Sigmoid,
     "tanh": Tanh,
     "relu": ReLU,
@@ -57,7 +59,7 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(spec) -> Module | None:
+def get_activation(spec: str | Module | None) -> Module | None:
     """An activation module from a name (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"softmax"``,
     ``None``/``"none"``), or the module itself."""
     if spec is None or isinstance(spec, Module):
@@ -91,10 +93,10 @@ class Linear(Module):
         self,
         in_features: int,
         out_features: int,
-        activation=None,
-        dtype=None,
-        seed=None,
-        rng=None,
+        activation: str | Module | None = None,
+        dtype: DTypeLike | None = None,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
         init: str | None = None,
     ):
         for what, n in (("in_features", in_features), ("out_features", out_features)):
@@ -120,7 +122,7 @@ class Linear(Module):
         b = rng.standard_normal(out_features) if init == "normal" else np.zeros(out_features)
         self.bias = Parameter(b.astype(dt), name="bias")
 
-    def forward(self, x):
+    def forward(self, x: Operand) -> Tensor:
         w = self.weight
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=w.data.dtype)
@@ -137,31 +139,36 @@ class Linear(Module):
         z = (x @ w).add_bias(self.bias)
         return self.activation.forward(z) if self.activation is not None else z
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Linear({self.extra_repr()})"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         act = f", activation={type(self.activation).__name__.lower()}" if self.activation else ""
         return f"{self.in_features}→{self.out_features}{act}, {self.weight.dtype}"
 
 
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(2, 8, "tanh"), Linear(8, 1))``."""
+M = TypeVar("M", bound=Module)
 
-    def __init__(self, *layers: Module):
+
+class Sequential(Module, Generic[M]):
+    """Modules applied one after another: ``Sequential(Linear(2, 8, "tanh"), Linear(8, 1))``.
+
+    (For type checkers, ``Sequential[Linear]`` is a Sequential whose layers are all Linear.)"""
+
+    def __init__(self, *layers: M):
         for i, m in enumerate(layers):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: item {i} is {type(m).__name__}, not a Module")
-        self.layers = list(layers)
+        self.layers: list[M] = list(layers)
 
-    def forward(self, x):
+    def forward(self, x: Operand) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         for m in self.layers:
             x = m(x)
-        return x
+        return as_tensor(x)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> M:
         return self.layers[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.layers)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..errors import HIDDEN_FOR_USER_ERRORS
 from .layers import Linear, Sequential
 from .layers import activation as make_activation
 
 
-class MLP(Sequential):
+class MLP(Sequential[Linear]):
     """A fully connected network: ``MLP([784, 16, 16, 10], activation="sigmoid")``.
 
     ``sizes`` lists the neurons per layer, input first. Layer ``i`` is
@@ -29,7 +33,13 @@ class MLP(Sequential):
     trained_on: dict | None = None
 
     def __init__(
-        self, sizes, activation="sigmoid", output_activation="same", dtype=np.float32, seed=None, init=None
+        self,
+        sizes: Sequence[int],
+        activation: str | None = "sigmoid",
+        output_activation: str | None = "same",
+        dtype: DTypeLike = np.float32,
+        seed: int | None = None,
+        init: str | None = None,
     ):
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         sizes = list(sizes) if not isinstance(sizes, str) else sizes
@@ -59,7 +69,7 @@ class MLP(Sequential):
         self.output_activation_name = _name(out_act)
         self.dtype = np.dtype(dtype)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """What it takes to build this network again (saved with the weights)."""
         return {
             "kind": "MLP",
@@ -69,7 +79,7 @@ class MLP(Sequential):
             "dtype": str(self.dtype),
         }
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "-".join(map(str, self.sizes))
 
     def summary(self) -> str:
@@ -103,6 +113,6 @@ class MLP(Sequential):
         return "\n".join(lines)
 
 
-def _name(act) -> str:
+def _name(act: str | None) -> str:
     m = make_activation(act)
     return "none" if m is None else type(m).__name__.lower()

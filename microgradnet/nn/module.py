@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..display import display_name
 from ..errors import HIDDEN_FOR_USER_ERRORS, ModelFileError
@@ -16,7 +19,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, name: str | None = None, dtype=None):
+    def __init__(self, data: ArrayLike | Tensor, name: str | None = None, dtype: DTypeLike | None = None):
         super().__init__(data, requires_grad=True, name=name, dtype=dtype)
 
 
@@ -28,10 +31,11 @@ class Module:
     attributes in the order they were set, and named by their path: ``layers.0.weight``.
     """
 
-    def forward(self, *args):  # pragma: no cover - abstract
+    def forward(self, *args: Any, **kwargs: Any) -> Tensor:  # pragma: no cover - abstract
+        """The module's computation (each subclass names its own inputs: ``forward(self, x)``)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Tensor:
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         out = self.forward(*args)
         if isinstance(out, Tensor) and out._op is not None and out._scope is None:
@@ -41,7 +45,7 @@ class Module:
         return out
 
     # ----- finding things -------------------------------------------------------------
-    def _children(self):
+    def _children(self) -> Iterator[tuple[str, Module | Parameter]]:
         for key, value in vars(self).items():
             if isinstance(value, (Module, Parameter)):
                 yield key, value
@@ -50,14 +54,14 @@ class Module:
                     if isinstance(item, (Module, Parameter)):
                         yield f"{key}.{i}", item
 
-    def named_modules(self, prefix: str = ""):
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """Yield ``(path, module)`` for this module (path ``""``) and every sub-module."""
         yield prefix, self
         for key, value in self._children():
             if isinstance(value, Module):
                 yield from value.named_modules(f"{prefix}.{key}" if prefix else key)
 
-    def named_parameters(self, prefix: str = ""):
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(name, parameter)`` pairs, e.g. ``("layers.0.weight", W)``."""
         for key, value in self._children():
             name = f"{prefix}.{key}" if prefix else key
@@ -84,7 +88,7 @@ class Module:
         """A copy of every parameter's values, by name."""
         return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
 
-    def load_state_dict(self, state, strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, ArrayLike | Tensor], strict: bool = True) -> None:
         """Copy values into the parameters, checking names and shapes first (nothing is
         changed if any check fails). With ``strict=False`` missing or extra names are ignored."""
         params = OrderedDict(self.named_parameters())
@@ -97,11 +101,12 @@ class Module:
             if extra:
                 parts.append(f"unexpected {', '.join(extra)}")
             raise ModelFileError(f"load_state_dict: names do not match the model: {'; '.join(parts)}")
-        staged = []
+        staged: list[tuple[Parameter, np.ndarray]] = []
         for name, p in params.items():
             if name not in state:
                 continue
-            value = np.asarray(state[name].data if isinstance(state[name], Tensor) else state[name])
+            saved = state[name]
+            value = np.asarray(saved.data if isinstance(saved, Tensor) else saved)
             if value.shape != p.data.shape:
                 raise ModelFileError(
                     f"load_state_dict: {name} has shape {value.shape} in the saved "
@@ -117,7 +122,7 @@ class Module:
     def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         subs = [(k, v) for k, v in self._children() if isinstance(v, Module)]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not subs:

@@ -15,6 +15,7 @@ Each op also carries text the pictures show: ``symbol`` (the forward, e.g. ``σ(
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ class Op:
     ``forward``/``backward``; instances hold the context of one application."""
 
     __slots__ = ("saved",)
+    saved: Any  # whatever the gradient rule needs: arrays, a tuple of them, a number
 
     name = "op"
     symbol = ""
@@ -48,7 +50,8 @@ class Op:
     def __init__(self):
         self.saved = ()
 
-    def forward(self, *xs: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def forward(self, *xs: Any, **settings: Any) -> np.ndarray:  # pragma: no cover - abstract
+        """The output array from the input arrays (each op names its own: ``forward(self, a, b)``)."""
         raise NotImplementedError
 
     def backward(self, g: np.ndarray, needs: tuple[bool, ...]) -> tuple:  # pragma: no cover

@@ -16,7 +16,7 @@ from .base import Op
 # with them can run ten times slower) and then overflow e^(-z). So -z is capped at the
 # largest whole number whose σ stays normal: beyond it σ(z) stays at σ(-cap), ≈ 1.6e-38 in
 # float32 and 3.3e-308 in float64, numbers too small to matter next to any other.
-_EXP_CAP = {d: float(np.floor(-np.log(np.finfo(d).tiny))) for d in map(np.dtype, (np.float32, np.float64))}
+_EXP_CAP = {np.dtype(t): float(np.floor(-np.log(np.finfo(t).tiny))) for t in (np.float32, np.float64)}
 
 
 def sigmoid_array(z: np.ndarray) -> np.ndarray:

@@ -8,6 +8,27 @@ only needed for the figures that use it.
 """
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
+    from .batch_nudges import NudgeTable, nudge_table, show_nudge_table
+    from .chain import ChainPath, chain_rule, chain_rule_paths
+    from .draw_page import digit_page
+    from .graph import draw_graph, graph_nodes, render_graph, summarize
+    from .learning import learning_page
+    from .nudge import NudgeRows, nudge_check
+    from .picture import Picture
+    from .pictures import (
+        cost_curve,
+        save_figure,
+        show_digits,
+        show_network,
+        show_noise,
+        show_nudges,
+        show_weights,
+    )
+    from .render import Drawing, GraphvizNotFoundError
+    from .stepper import backprop_page, stepper  # at run time the name is the callable module
 
 _WHERE = {
     "draw_graph": "graph",

@@ -11,13 +11,21 @@ under it, and the same for the output layer's largest weights.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor, enable_grad
 from .pictures import DIVERGING, _class_names, _linear_layers, _new_figure, _positive_int
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
+
+    from ..nn import Module
 
 __all__ = ["nudge_table", "NudgeTable", "show_nudge_table"]
 
@@ -51,7 +59,14 @@ class NudgeTable:
         return getattr(self, key)
 
 
-def nudge_table(model, x, y, loss="mse", top: int = 8, classes=None) -> NudgeTable:
+def nudge_table(
+    model: Module,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: str = "mse",
+    top: int = 8,
+    classes: Sequence[str] | None = None,
+) -> NudgeTable:
     """The nudges each example of the batch ``(x, y)`` asks of the output biases, and their
     average: ``per_example[n] = −∂Cₙ/∂b`` and ``average = mean over n = −∂C/∂b``.
 
@@ -142,7 +157,7 @@ def _heat(ax, per_example, average, row_names, col_names, title):
     return im
 
 
-def show_nudge_table(table: NudgeTable):
+def show_nudge_table(table: NudgeTable) -> Figure:
     """Draw a :class:`NudgeTable`: on the left, each example's nudges to the output biases
     (a row per example, a column per output) with the average row under it; on the right,
     the same for the output layer's largest weights. Red asks for an increase, blue for a

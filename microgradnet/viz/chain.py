@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -25,6 +27,9 @@ from ..errors import HIDDEN_FOR_USER_ERRORS, GraphError
 from ..tape import Tape
 from ..tensor import Tensor
 from .graph import format_number, graph_nodes, shape_text, summarize
+
+if TYPE_CHECKING:
+    from ..nn import Module
 
 __all__ = ["chain_rule", "chain_rule_paths", "ChainPath", "ChainRuleText", "MAX_PATHS"]
 
@@ -90,7 +95,9 @@ class ChainPath:
         return " · ".join(f"∂{_wrap(f['num'])}/∂{_wrap(f['den'])}" for f in self.factors)
 
 
-def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> list[ChainPath]:
+def chain_rule_paths(
+    cost: Tensor, wrt: Tensor, *, model: Module | None = None, params: Mapping[str, Tensor] | None = None
+) -> list[ChainPath]:
     """Every path from ``cost`` down to ``wrt``, each with its factors and its share of the
     gradient; the shares add up to ``∂cost/∂wrt`` (what ``backward()`` puts in ``wrt.grad``).
 
@@ -110,7 +117,8 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
     sym = {id(n["tensor"]): n["symbol"] for n in g["nodes"] if n["kind"] != "op"}
 
     # all paths wrt -> cost, as lists of (node, input position) steps on the tape
-    paths, stack = [], [(start, [])]
+    paths: list[list[tuple[int, int]]] = []
+    stack: list[tuple[int, list[tuple[int, int]]]] = [(start, [])]
     while stack:
         s, steps = stack.pop()
         if s == tape.root:
@@ -157,16 +165,16 @@ def chain_rule_paths(cost: Tensor, wrt: Tensor, *, model=None, params=None) -> l
             below = out
         if scalar:
             v = float(np.prod([f["value"] for f in factors]))
-            value = np.full(wrt.shape, v, dtype=np.float64)
+            path_value = np.full(wrt.shape, v, dtype=np.float64)
         else:
-            value = _vjp_along(tape, cost, wrt, steps)
+            path_value = _vjp_along(tape, cost, wrt, steps)
         result.append(
             ChainPath(
                 tensors=tensors,
                 symbols=[sym[id(t)] for t in tensors],
                 ops=ops,
                 factors=factors,
-                value=value,
+                value=path_value,
                 scalar=scalar,
                 shapes=[tuple(t.shape) for t in tensors],
             )
@@ -209,7 +217,14 @@ class ChainRuleText(str):
             print(self)
 
 
-def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None) -> str:
+def chain_rule(
+    cost: Tensor,
+    wrt: Tensor,
+    *,
+    model: Module | None = None,
+    params: Mapping[str, Tensor] | None = None,
+    file: TextIO | None = None,
+) -> str:
     """Print (to ``file``, default stdout) and return the chain rule for ``∂cost/∂wrt``: every
     path with its product of partial derivatives, and the total when there are several.
 
@@ -225,7 +240,9 @@ def chain_rule(cost: Tensor, wrt: Tensor, *, model=None, params=None, file=None)
     p0 = paths[0]
     C, W = p0.symbols[-1], p0.symbols[0]
     dW = f"∂{_wrap(C)}/∂{_wrap(W)}"
-    total = sum(p.value for p in paths)
+    total = paths[0].value
+    for p in paths[1:]:  # the chain rule adds the paths up
+        total = total + p.value
     lines = []
     if all(p.scalar for p in paths):
         if len(paths) > 1:

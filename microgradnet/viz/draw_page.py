@@ -20,12 +20,19 @@ the network as :func:`~microgradnet.viz.show_network` does. ``window.microgradne
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..nn.layers import Identity, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .lit_network import edge_weights, network_layout
 from .page import bytes_b64, check_html_path, write_page
+
+if TYPE_CHECKING:
+    from ..nn import Module
 
 __all__ = ["digit_page", "inference_layers", "preparation", "PREPARATIONS"]
 
@@ -52,12 +59,12 @@ _BODY = """<header>
 </main>"""
 
 
-def inference_layers(model) -> list[dict]:
+def inference_layers(model) -> list[dict[str, Any]]:
     """The model as the page runs it: for each Linear layer its weights ``(in, out)`` and bias
     (float32, base64) and its activations in order (names). Activation modules that follow a
     Linear layer belong to it; anything else cannot run in the browser and is an error."""
     mods = [model] if isinstance(model, Linear) else list(getattr(model, "layers", []) or [])
-    out = []
+    out: list[dict[str, Any]] = []
     for m in mods:
         if isinstance(m, Linear):
             acts = [] if m.activation is None else [_activation_name(m.activation)]
@@ -117,7 +124,14 @@ def preparation(n_in: int, preprocess: str | None = None, fn: str = "digit_page"
     return {"side": side, "preprocess": preprocess, "box": PREPARATIONS[preprocess][1]}
 
 
-def digit_page(model, path="draw.html", *, preprocess: str | None = None, classes=None, title=None):
+def digit_page(
+    model: Module,
+    path: str | os.PathLike[str] = "draw.html",
+    *,
+    preprocess: str | None = None,
+    classes: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
     """Write the draw-a-digit page for ``model`` to ``path`` and return the path.
 
     ``preprocess`` says how a drawing becomes the network's input: ``"mnist"`` (28×28: fit into

@@ -24,8 +24,11 @@ gradients fits a 900-pixel column with its smallest text 10 px tall.
 from __future__ import annotations
 
 import html
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +38,11 @@ from ..errors import GraphError
 from ..tape import Tape
 from ..tensor import Tensor
 from .render import INSTALL_GRAPHVIZ, WRITES, Drawing, GraphvizNotFoundError, run_renderer
+
+if TYPE_CHECKING:
+    from graphviz import Digraph
+
+    from ..nn import Module
 
 __all__ = [
     "draw_graph",
@@ -155,7 +163,7 @@ def stats(array, few: int = 6, digits: int = 6) -> dict:
     """Numbers about an array and their display text (for the stepper's JSON): shape,
     mean/min/max, the first few values, a sparkline; ``value`` for a single number."""
     a = np.asarray(array.data if isinstance(array, Tensor) else array, dtype=np.float64)
-    out = {
+    out: dict[str, Any] = {
         "shape": list(a.shape),
         "shape_text": shape_text(a.shape),
         "size": int(a.size),
@@ -228,8 +236,8 @@ def _simple(sym: str) -> bool:
     return not any(c in sym for c in "·−+/²() ")
 
 
-def _param_names(model, params) -> dict:
-    names = {}
+def _param_names(model, params) -> dict[int, str]:
+    names: dict[int, str] = {}
     if model is not None:
         if not hasattr(model, "named_parameters"):
             raise TypeError(f"model must be a Module (with named_parameters), got {type(model).__name__}")
@@ -297,7 +305,8 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
         counters[key] = counters.get(key, 0) + 1
         return counters[key]
 
-    nodes, edges = [], []
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
     for i, t in enumerate(order):
         tid = f"t{i}"
         base = dict(id=tid, tensor=t, shape=tuple(t.data.shape), dtype=str(t.data.dtype), scope=None)
@@ -325,6 +334,7 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
             sym = unique(sym) if kind != "constant" else sym
         else:
             op = t.op
+            assert op is not None  # not a leaf: made by an op
             opname = op.name
             ins = [symbols.get(id(p), "?") for p in t.inputs]
 
@@ -374,16 +384,16 @@ def graph_nodes(root: Tensor, *, model=None, params=None, cluster: bool = True) 
         symbols[id(t)] = sym
         nodes.append(dict(base, kind=kind, label=label, symbol=sym, name=t.name))
 
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     if cluster:
         clusters = _clusters(order, index, _module_paths(model))
-        where = {}
+        where: dict[str, str] = {}
         for c in clusters:
             for m in c["members"]:
                 where.setdefault(m, c["id"])
-        for n in nodes:
-            key = n["out"] if n["kind"] == "op" else n["id"]
-            n["scope"] = where.get(key)
+        for node in nodes:
+            key = node["out"] if node["kind"] == "op" else node["id"]
+            node["scope"] = where.get(key)
     return {"nodes": nodes, "edges": edges, "clusters": clusters}
 
 
@@ -391,7 +401,7 @@ def _clusters(order, index, paths) -> list[dict]:
     """One cluster per module output: the ops between the module's inputs and its output
     (walk back through the inputs until another module's output or a leaf)."""
     member: dict[int, int] = {}
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     for s in order:
         if s.is_leaf or s.module is None or id(s) in member:
             continue
@@ -418,9 +428,9 @@ def _clusters(order, index, paths) -> list[dict]:
             }
         )
     for t in order:
-        k = member.get(id(t))
-        if k is not None:
-            clusters[k]["members"].append(f"t{index[id(t)]}")
+        owner = member.get(id(t))
+        if owner is not None:
+            clusters[owner]["members"].append(f"t{index[id(t)]}")
     return clusters
 
 
@@ -613,8 +623,8 @@ def draw_graph(
     *,
     show_values: bool = False,
     show_grads: bool = False,
-    params=None,
-    model=None,
+    params: Mapping[str, Tensor] | None = None,
+    model: Module | None = None,
     cluster: bool = True,
     compact: bool = False,
     rankdir: str = "TB",
@@ -731,7 +741,9 @@ def draw_graph(
 # ----------------------------------------------------------------------------------------
 # files
 # ----------------------------------------------------------------------------------------
-def render_graph(dot, path, *, renderer: str | None = None) -> Path:
+def render_graph(
+    dot: Drawing | Digraph | str, path: str | os.PathLike[str], *, renderer: str | None = None
+) -> Path:
     """Write the graph to ``path``; the format comes from the suffix: ``.svg``, ``.png``,
     ``.pdf``, or ``.dot``/``.gv`` (the Graphviz source, no program needed). Returns the path.
 

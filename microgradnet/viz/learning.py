@@ -11,6 +11,10 @@ built, by the snapshot models themselves.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..data import as_xy
@@ -18,6 +22,10 @@ from ..training import evaluate
 from .lit_network import activations, edge_weights, network_layout
 from .page import bytes_b64, check_html_path, pixels, rounded, write_page
 from .pictures import _linear_layers, _maybe_image_shape
+
+if TYPE_CHECKING:
+    from ..data import DataLike
+    from ..training import History
 
 __all__ = ["learning_page", "learning_data"]
 
@@ -157,7 +165,14 @@ def learning_data(history, test=None, images: int = 3, pool: int = 200, max_neur
     }
 
 
-def learning_page(history, path="learning.html", *, test=None, images: int = 3, title: str | None = None):
+def learning_page(
+    history: History,
+    path: str | os.PathLike[str] = "learning.html",
+    *,
+    test: DataLike | None = None,
+    images: int = 3,
+    title: str | None = None,
+) -> Path:
     """Write the page that plays back a training run (``history`` from
     ``mg.fit(..., snapshots=K)``) to ``path`` and return the path: a slider and a play button
     over training time; at each snapshot the first-layer weights as images, the network lit by

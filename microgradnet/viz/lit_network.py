@@ -34,7 +34,7 @@ def network_layout(model, image_shape=None, classes=None, max_neurons: int = 16)
 def edge_weights(model, layout: dict, digits: int = 3) -> list:
     """For each layer, its weights between the shown neurons (rows: inputs, columns: outputs),
     or None for the first layer when the input is drawn as a picture."""
-    out = []
+    out: list[list | None] = []
     for li, lin in enumerate(_linear_layers(model)):
         if li == 0 and layout["image"] is not None:
             out.append(None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class RecordedForward:
         }
         self._run(self.base, None)
         self.value = float(self.base[id(cost)].reshape(()))
-        self._grads = None
+        self._grads: dict[int, np.ndarray] | None = None
 
     def _run(self, vals: dict, dirty: set | None) -> None:
         """Fill ``vals`` with every op's output, in forward order. With ``dirty`` (ids of
@@ -83,6 +84,7 @@ class RecordedForward:
                     continue
                 dirty.add(id(t))
             xs = [vals[id(p)] if id(p) in vals else self.base[id(p)] for p in t.inputs]
+            assert t.op is not None  # the order holds only tensors made by an op
             vals[id(t)] = copy.copy(t.op).forward(*xs)  # a copy: the graph's own op keeps its saved buffers
 
     def leaf(self, tensor) -> Tensor:
@@ -122,12 +124,14 @@ class RecordedForward:
                     for i, a in self.base.items()
                 }
                 for t in self.order:
+                    assert t.op is not None  # the order holds only tensors made by an op
                     made[id(t)] = apply(copy.copy(t.op), *[made[id(p)] for p in t.inputs])
                 made[id(self.cost)].backward()
-            self._grads = {
-                i: (made[i].grad if made[i].grad is not None else np.zeros_like(a))
-                for i, a in self.base.items()
-            }
+            grads = {}
+            for i, a in self.base.items():
+                g = made[i].grad
+                grads[i] = g if g is not None else np.zeros_like(a)
+            self._grads = grads
         return self._grads
 
     def check(self, tensor, index, eps=DEFAULT_EPS) -> NudgeRows:
@@ -161,7 +165,7 @@ def element_index(index, shape: tuple, fn: str = "nudge_check") -> tuple:
             raise ShapeError(f"{fn}: the tensor has shape {tuple(shape)}: say which element, e.g. index=0")
         return (0,) * len(shape)
     if isinstance(index, numbers.Integral) and not isinstance(index, bool):
-        if not -size <= index < size:
+        if not -size <= int(index) < size:
             raise IndexError(f"{fn}: index {index} is outside a tensor of {size} values")
         return tuple(int(i) for i in np.unravel_index(int(index) % size, shape))
     try:
@@ -188,13 +192,18 @@ def eps_list(eps, fn: str = "nudge_check") -> list[float]:
         raise ValueError(f"{fn}: eps is empty; give one or more step sizes such as (1e-2, 1e-3)")
     out = []
     for e in steps:
-        if isinstance(e, bool) or not isinstance(e, numbers.Real) or not np.isfinite(e) or e <= 0:
+        if isinstance(e, bool) or not isinstance(e, numbers.Real) or not np.isfinite(float(e)) or e <= 0:
             raise ValueError(f"{fn}: every eps must be a positive number, got {e!r}")
         out.append(float(e))
     return out
 
 
-def nudge_check(cost: Tensor, tensor: Tensor, index, eps=DEFAULT_EPS) -> NudgeRows:
+def nudge_check(
+    cost: Tensor,
+    tensor: Tensor,
+    index: int | tuple[int, ...] | None,
+    eps: float | Sequence[float] = DEFAULT_EPS,
+) -> NudgeRows:
     """How sensitive is the cost to one number? Measure it, then compare with backprop.
 
     Runs the forward pass recorded in ``cost``'s graph again with ``tensor[index]`` moved to
@@ -245,8 +254,10 @@ def panel_data(cost: Tensor, tensors: dict, first: int = 3, largest: int = 5, ep
         elements = []
         for flat, why in picks:
             idx = tuple(int(i) for i in np.unravel_index(flat, g.shape))
-            rows = fwd.check(t, idx, steps)
-            rows = [{k: (v if np.isfinite(v) else None) for k, v in r.items()} for r in rows]  # JSON: no NaN
+            checked = fwd.check(t, idx, steps)
+            rows = [
+                {k: (v if np.isfinite(v) else None) for k, v in r.items()} for r in checked
+            ]  # JSON: no NaN
             elements.append({"index": list(idx), "label": _label(symbol, idx), "why": why, "rows": rows})
         out[node] = {"symbol": symbol, "elements": elements}
     return {"cost": fwd.value, "eps": steps, "params": out}

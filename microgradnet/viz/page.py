@@ -42,7 +42,7 @@ _TEMPLATE = """<!DOCTYPE html>
 
 def asset(name: str) -> str:
     """The text of ``viz/assets/NAME`` (the pages' CSS and JavaScript)."""
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 def fill(template: str, values: dict) -> str:

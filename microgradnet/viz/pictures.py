@@ -18,15 +18,27 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..atomic import atomic_write
 from ..data import as_xy
 from ..display import display_name
 from ..errors import HIDDEN_FOR_USER_ERRORS, ShapeError
 from ..tensor import Tensor, enable_grad, no_grad
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..data import DataLike
+    from ..nn import Module
+    from ..training import History
 
 __all__ = [
     "show_weights",
@@ -85,7 +97,7 @@ def _linear_layers(model) -> list:
 def _layer_index(layer, count: int, fn: str) -> int:
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
         raise TypeError(f"{fn}: layer must be an integer index, got {layer!r}")
-    if not -count <= layer < count:
+    if not -count <= int(layer) < count:
         raise IndexError(
             f"{fn}: layer {layer} does not exist; this network has {count} layer"
             f"{'s' if count != 1 else ''} of weights, so layer must be in 0..{count - 1} "
@@ -194,7 +206,12 @@ def _plain(ax):
 # ----------------------------------------------------------------------------------------
 # chapter 1: the data, the weights, the network
 # ----------------------------------------------------------------------------------------
-def show_digits(data, n: int = 16, image_shape=None, predicted=None):
+def show_digits(
+    data: DataLike,
+    n: int = 16,
+    image_shape: Sequence[int] | None = None,
+    predicted: ArrayLike | None = None,
+) -> Figure:
     """A grid of ``n`` examples of ``data`` (a :class:`~microgradnet.data.Dataset` or a pair
     ``(x, y)``), each drawn as its picture with its label above: "the network sees these
     28×28 grey values". Images are white ink on black, 0 = black, 1 = white.
@@ -209,9 +226,8 @@ def show_digits(data, n: int = 16, image_shape=None, predicted=None):
     classes = getattr(data, "classes", None)
     if image_shape is None:
         image_shape = getattr(data, "image_shape", None)
-    title = f"{min(n, len(y))} examples" + (
-        f" from {display_name(data.name)}" if hasattr(data, "name") else ""
-    )
+    name = getattr(data, "name", None)
+    title = f"{min(n, len(y))} examples" + (f" from {display_name(name)}" if name is not None else "")
     if len(x) == 0:
         raise ValueError(f"{fn}: the data is empty")
     if predicted is not None:
@@ -246,7 +262,9 @@ def show_digits(data, n: int = 16, image_shape=None, predicted=None):
     return fig
 
 
-def show_weights(model, layer: int = 0, image_shape=None, max_neurons: int | None = None):
+def show_weights(
+    model: Module, layer: int = 0, image_shape: Sequence[int] | None = None, max_neurons: int | None = None
+) -> Figure:
     """Each neuron of ``layer`` drawn as the picture of its weights.
 
     Neuron ``j`` computes ``σ(w_j · a + b_j)``: column ``j`` of ``weight`` reshaped to the
@@ -294,7 +312,13 @@ def show_weights(model, layer: int = 0, image_shape=None, max_neurons: int | Non
     return fig
 
 
-def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None):
+def show_network(
+    model: Module,
+    x: ArrayLike,
+    max_neurons: int = 16,
+    classes: Sequence[str] | None = None,
+    image_shape: Sequence[int] | None = None,
+) -> Figure:
     """The network lit up by ONE input ``x``: columns of neurons whose grey level is their
     activation (dark 0 → bright 1), joined by edges coloured by the weight's sign (red +,
     blue −) with opacity and width growing with ``|w|``.
@@ -385,11 +409,11 @@ def show_network(model, x, max_neurons: int = 16, classes=None, image_shape=None
         sub = w[np.ix_(vis_in, vis_out)]
         big = float(np.abs(sub).max()) or 1.0
         segs, colors, widths, order = [], [], [], []
-        for a, _i in enumerate(vis_in):
+        for r, _i in enumerate(vis_in):
             for c, _j in enumerate(vis_out):
-                s = abs(float(sub[a, c])) / big
-                segs.append([(li, y_in[a]), (li + 1, y_out[c])])
-                colors.append(to_rgba(POSITIVE if sub[a, c] > 0 else NEGATIVE, 0.05 + 0.85 * s**1.5))
+                s = abs(float(sub[r, c])) / big
+                segs.append([(li, y_in[r]), (li + 1, y_out[c])])
+                colors.append(to_rgba(POSITIVE if sub[r, c] > 0 else NEGATIVE, 0.05 + 0.85 * s**1.5))
                 widths.append(0.3 + 2.2 * s)
                 order.append(s)
         o = np.argsort(order)
@@ -496,7 +520,7 @@ def _history_lists(history):
     return {k: list(get(k, None) or []) for k in ("cost", "step_cost", "test_cost", "test_accuracy")}
 
 
-def cost_curve(history, ax=None):
+def cost_curve(history: History, ax: Axes | None = None) -> Figure:
     """The cost going down: the mean training cost of each epoch (bold), every mini-batch
     step's cost faintly behind it (if ``history.step_cost`` has them), and the test accuracy
     on a second axis on the right (if ``history.test_accuracy`` has values).
@@ -518,7 +542,7 @@ def cost_curve(history, ax=None):
     else:
         fig = ax.figure
     epochs = np.arange(1, len(cost) + 1)
-    handles = []
+    handles: list[Any] = []  # matplotlib artists, for the legend
     steps = h["step_cost"]
     if steps:
         per_epoch = len(steps) / len(cost)
@@ -554,7 +578,12 @@ def cost_curve(history, ax=None):
     return fig
 
 
-def show_noise(model, seed: int = 0, image_shape=None, classes=None):
+def show_noise(
+    model: Module,
+    seed: int = 0,
+    image_shape: Sequence[int] | None = None,
+    classes: Sequence[str] | None = None,
+) -> Figure:
     """Feed the network pure noise — ``numpy.random.default_rng(seed).uniform(0, 1, n_inputs)``
     — and show it beside the bar chart of the output activations: the network was only ever
     asked "which digit?", so it answers anyway, often confidently. The title names the
@@ -617,7 +646,14 @@ def _nudge_bars(ax, values, labels, title, ylabel, highlight=None):
     return bars
 
 
-def show_nudges(model, x, y, top: int = 10, loss="mse", classes=None):
+def show_nudges(
+    model: Module,
+    x: ArrayLike,
+    y: int,
+    top: int = 10,
+    loss: str = "mse",
+    classes: Sequence[str] | None = None,
+) -> Figure:
     """What ONE training example ``(x, label y)`` asks of the network, as in chapters 3–4.
 
     The cost ``C`` of this one example is back-propagated with the engine
@@ -752,7 +788,7 @@ _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 _NO_DATES = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
-def save_figure(fig, path, dpi: float | None = None) -> Path:
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float | None = None) -> Path:
     """Save ``fig`` to ``path``, the format from the suffix (``.png``, ``.svg``, ``.pdf``).
 
     The file is written under a temporary name in the same folder and then moved into
@@ -772,7 +808,7 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
             f"end the name with one of {', '.join(_FORMATS)}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    kw = {"format": fmt, "metadata": _NO_DATES[fmt]}
+    kw: dict[str, Any] = {"format": fmt, "metadata": _NO_DATES[fmt]}
     if dpi is not None:
         kw["dpi"] = dpi
     with atomic_write(path) as fh, matplotlib.rc_context({"svg.hashsalt": "microgradnet"}):

@@ -245,10 +245,10 @@ def svg_size(svg_text: str) -> SvgSize:
     text = re.sub(r"<!DOCTYPE[^>]*>", "", re.sub(r"^\s*<\?xml[^>]*\?>", "", svg_text), count=1)
     root = ET.fromstring(text)
     view = [float(v) for v in root.get("viewBox", "").replace(",", " ").split()]
-    width, height = _px(root.get("width")), _px(root.get("height"))
+    width, height = _px(root.get("width", "")), _px(root.get("height", ""))
     per_unit = width / view[2] if len(view) == 4 and view[2] else 1.0
     drawing = root.find(f"{{{SVG_NS}}}g")
     m = re.search(r"scale\(([\d.]+)", drawing.get("transform", "") if drawing is not None else "")
     scale = float(m.group(1)) if m else 1.0
-    sizes = [float(t.get("font-size")) for t in root.iter(f"{{{SVG_NS}}}text") if t.get("font-size")]
+    sizes = [float(t.attrib["font-size"]) for t in root.iter(f"{{{SVG_NS}}}text") if t.get("font-size")]
     return SvgSize(width, height, min(sizes, default=0.0) * scale * per_unit)

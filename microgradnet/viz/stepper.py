@@ -19,11 +19,14 @@ server, no file, nothing fetched). This module is callable for that reason:
 from __future__ import annotations
 
 import html
+import os
 import re
 import sys
 import types
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +39,9 @@ from .graph import _walk, draw_graph, graph_nodes, shape_text, stats
 from .nudge import panel_data
 from .page import fill, json_for_html, page_html
 from .render import svg_size
+
+if TYPE_CHECKING:
+    from ..nn import Module
 
 __all__ = [
     "backprop_page",
@@ -126,7 +132,7 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
             "so there is no backward pass to show"
         )
     tape = Tape.of(cost)
-    steps = []
+    steps: list = []  # the walk's steps: (node, upstream, what the op sent to each input)
     try:
         tape.backward(
             np.ones_like(cost.data),
@@ -140,7 +146,8 @@ def page_data(cost: Tensor, *, model=None, params=None, title=None) -> dict:
     tnodes = {id(n["tensor"]): n for n in g["nodes"] if n["kind"] != "op"}
     opnode = {n["out"]: n for n in g["nodes"] if n["kind"] == "op"}
     scalar = all(n["tensor"].data.size == 1 for n in tnodes.values())
-    edges_in, edge_out = {}, {}
+    edges_in: dict[str, list[str]] = {}
+    edge_out: dict[str, str] = {}
     for k, e in enumerate(g["edges"]):
         if e["to"].startswith("op"):
             edges_in.setdefault(e["to"], []).append(f"e{k}")
@@ -372,7 +379,13 @@ def _check_size(cost, max_nodes, who: str) -> None:
 
 
 def stepper_html(
-    cost: Tensor, *, model=None, params=None, title=None, renderer=None, max_nodes: int | None = MAX_NODES
+    cost: Tensor,
+    *,
+    model: Module | None = None,
+    params: Mapping[str, Tensor] | None = None,
+    title: str | None = None,
+    renderer: str | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> str:
     """The backprop stepper page for ``cost`` as HTML text: what :func:`backprop_page` writes
     and :func:`stepper` shows inline. ``renderer`` picks the program that lays out its graph
@@ -404,12 +417,12 @@ def stepper_html(
 
 def backprop_page(
     cost: Tensor,
-    path="backprop.html",
+    path: str | os.PathLike[str] = "backprop.html",
     *,
-    model=None,
-    params=None,
-    title=None,
-    renderer=None,
+    model: Module | None = None,
+    params: Mapping[str, Tensor] | None = None,
+    title: str | None = None,
+    renderer: str | None = None,
     max_nodes: int | None = MAX_NODES,
 ) -> Path:
     """Write the backprop stepper for ``cost`` to ``path`` (one self-contained HTML file) and
@@ -464,11 +477,11 @@ class Stepper:
 def stepper(
     cost: Tensor,
     *,
-    model=None,
-    params=None,
-    title=None,
+    model: Module | None = None,
+    params: Mapping[str, Tensor] | None = None,
+    title: str | None = None,
     height: int = 760,
-    renderer=None,
+    renderer: str | None = None,
     max_nodes: int | None = MAX_NODES,
 ) -> Stepper:
     """The backprop stepper for ``cost``, shown inline when it is the last expression of a

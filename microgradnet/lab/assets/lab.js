@@ -7,7 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const mg = (window.microgradnet = {
     input: null, output: null, epoch: 0, step: 0, cost: null, mode: "paused", version: 0,
-    forwards: 0, edits: 0, testAccuracy: null,
+    forwards: 0, edits: 0, testAccuracy: null, saved: null,
   });
   const local = { costs: [], every: 1, version: -1, state: null, selected: null, sizes: null, shape: null };
   const CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
