@@ -17,14 +17,13 @@ def square_shape(n: int) -> tuple[int, int] | None:
 
 
 def layer_activations(model, x: np.ndarray) -> list[np.ndarray]:
-    """The input and every layer's activations for a batch ``x`` (no graph is built)."""
-    acts = [np.asarray(x)]
+    """The input and every layer's activations for a batch ``x`` (no graph is built), as the
+    pictures trace them (``viz.pictures._trace``: one entry per Linear layer)."""
+    from ..viz.pictures import _trace
+
     with no_grad():
-        a = Tensor(np.asarray(x, dtype=model.layers[0].weight.data.dtype))
-        for layer in model.layers:
-            a = layer(a)
-            acts.append(a.data)
-    return acts
+        acts = _trace(model, Tensor(np.asarray(x, dtype=model.layers[0].weight.data.dtype)))
+    return [np.asarray(x), *(a.data for a in acts[1:])]
 
 
 def confusion(model, test, per_cell: int = 24) -> dict:
