@@ -128,7 +128,7 @@ class TrainStep:
         if tape.products:
             threads.choose_for(tape.products)
         try:
-            values = tape.forward({rec.x: x, rec.target: self._target(rec.out_like, y)})
+            values = tape.forward({rec.x: x, rec.target: self._target(rec.out_like, y)}, in_place=True)
         except Exception:  # the normal engine explains what is wrong (or records anew)
             self.reset()
             return self._plain(xb, yb)
@@ -292,6 +292,7 @@ def _recorded(cost, xt: Tensor, out) -> _Recorded | None:
     tape = Tape.of(cost)
     if tape.slot_of(xt) is None:
         return None  # the output does not depend on the input: nothing sensible to replay
+    tape.plan_in_place()  # z += b and σ into z's buffer, as a hand-written step does
     out_slot = tape.slot_of(out)
     seed = np.ones_like(cost.data)
     seed.flags.writeable = False  # ∂C/∂C = 1, shared by every replay: no op may write into it

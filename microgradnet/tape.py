@@ -28,6 +28,7 @@ import numpy as np
 
 from . import checks
 from .errors import HIDDEN_FOR_USER_ERRORS, GraphError, ShapeError
+from .ops import MatMulOp as _MatMul
 
 __all__ = ["Tape"]
 
@@ -44,6 +45,13 @@ def _own(g: np.ndarray, handed: set) -> np.ndarray:
         g = g.copy()
     handed.add(id(g))
     return g
+
+
+def _holds(saved, a: np.ndarray) -> bool:
+    """True when what an op saved for its gradient rule is, or contains, the array ``a`` or
+    a view of it."""
+    items = saved if saved.__class__ is tuple or saved.__class__ is list else (saved,)
+    return any(x is a or getattr(x, "base", None) is a for x in items)
 
 
 class Tape:
@@ -68,6 +76,7 @@ class Tape:
         "retained",
         "checked",
         "products",
+        "in_place",
         "_index",
     )
 
@@ -86,6 +95,8 @@ class Tape:
         # the matrix products of the graph, ``(rows, inner, columns, dtype)``: what numpy's
         # BLAS threads are chosen for (see :mod:`microgradnet.threads`)
         self.products = products
+        # node index -> the slot its op may write its output into (see plan_in_place)
+        self.in_place: dict[int, int] = {}
         self._index = None
 
     # ----- building ---------------------------------------------------------------------
@@ -103,6 +114,7 @@ class Tape:
                 "Tape.of: the tensor is a leaf (made by the user, not by an op): no graph to write down"
             )
         slot: dict[int, int] = {}  # id -> slot; -1 while a node's inputs are being written down
+        get = slot.get
         tensors: list = []
         ops: list[Any] = []
         inputs: list[tuple[int, ...]] = []
@@ -113,21 +125,23 @@ class Tape:
         retained = checked = None
         products = []
         stack = [root]
+        push, pop = stack.append, stack.pop
         while stack:
             t = stack[-1]
-            s = slot.get(id(t))
+            key = id(t)
+            s = get(key)
             if s is None:  # first visit: its unwritten inputs go on top of it, first input on top
-                slot[id(t)] = -1
+                slot[key] = -1
                 for p in reversed(t._prev):
                     if p._op is not None and id(p) not in slot:
-                        stack.append(p)
+                        push(p)
                 continue
-            stack.pop()
+            pop()
             if s >= 0:  # already written down (pushed twice, by two users)
                 continue
             ins, nd, ed = [], [], []
             for k, p in enumerate(t._prev):
-                q = slot.get(id(p))
+                q = get(id(p))
                 if q is None:  # a leaf (or a tensor made under no_grad), met for the first time
                     q = slot[id(p)] = len(tensors)
                     tensors.append(p)
@@ -139,7 +153,7 @@ class Tape:
                     ed.append((k, q, d.shape, d.dtype))
                 else:
                     nd.append(False)
-            s = slot[id(t)] = len(tensors)
+            s = slot[key] = len(tensors)
             tensors.append(t)
             if t._retain:
                 retained = retained or {}
@@ -148,7 +162,7 @@ class Tape:
                 checked = checked or {}
                 checked[len(ops)] = t
             op = t._op
-            if op.name == "matmul":
+            if op.__class__ is _MatMul:
                 a, b = t._prev[0].data, t._prev[1].data
                 if a.ndim == 2 and b.ndim == 2:
                     products.append((a.shape[0], a.shape[1], b.shape[1], a.dtype))
@@ -233,14 +247,59 @@ class Tape:
             f"{tuple(getattr(pg, 'shape', ()))}, but the input has shape {tuple(shape)}"
         )
 
+    def plan_in_place(self) -> dict[int, int]:
+        """Find where :meth:`forward` may write a node's output into the buffer of one of
+        its inputs instead of a new array, as ``z += b`` does in a hand-written network:
+        the op says which input it can overwrite (``Op.overwrites``: add_bias, sigmoid,
+        tanh, relu), and the input must be another node's output that only this node reads,
+        that its own op did not keep for a gradient rule (sigmoid keeps its output, matmul
+        does not), that is not the root and not kept by ``retain_grad()``, that owns its
+        memory (not a view of another array) and has the output's shape and dtype. Call it
+        while the tape holds the graph's tensors and the ops' saved buffers (before the
+        backward walk). Returns (and keeps in ``in_place``) ``{node: slot}``.
+        """
+        if self.tensors is None:
+            raise GraphError("Tape.plan_in_place: the tape no longer holds the graph's tensors")
+        uses: dict[int, int] = {}
+        for ins in self.inputs:
+            for q in ins:
+                uses[q] = uses.get(q, 0) + 1
+        made_by = {s: i for i, s in enumerate(self.outs)}
+        plan = {}
+        for i, op in enumerate(self.ops):
+            k = op.overwrites
+            if k is None or k >= len(self.inputs[i]):
+                continue
+            q = self.inputs[i][k]
+            j = made_by.get(q)
+            if j is None or uses[q] != 1 or q == self.root or q in (self.retained or ()):
+                continue
+            a, out = self.tensors[q].data, self.tensors[self.outs[i]].data
+            if (
+                a.__class__ is not np.ndarray
+                or out.__class__ is not np.ndarray
+                or not a.flags.owndata
+                or not a.flags.writeable
+                or a.shape != out.shape
+                or a.dtype != out.dtype
+                or _holds(self.ops[j].saved, a)
+                or _holds(op.saved, a)
+            ):
+                continue
+            plan[i] = q
+        self.in_place = plan
+        return plan
+
     # ----- running ----------------------------------------------------------------------
-    def forward(self, feed=None) -> list:
+    def forward(self, feed=None, in_place: bool = False) -> list:
         """Run the ops forward again, in order, on the leaves' current values (``feed``: a
         dict ``{leaf tensor: array}`` to use other values for some leaves without changing
         them). Returns every slot's value; ``values[tape.root]`` is the new root.
 
         Each op keeps what its gradient rule needs from this run, so :meth:`backward` can
-        follow; the tensors of the recorded graph keep their old values.
+        follow; the tensors of the recorded graph keep their old values. With ``in_place``
+        the ops of :attr:`in_place` (see :meth:`plan_in_place`) write their output into
+        their input's buffer (the same numbers; that input's slot then holds the output).
         """
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
         values = [None] * (len(self.ops) + len(self.leaves))
@@ -253,12 +312,21 @@ class Tape:
                     raise GraphError("Tape.forward: a tensor in feed is not a leaf of this graph")
                 values[s] = value
         inputs, outs = self.inputs, self.outs
+        plan = self.in_place if in_place else {}
         for i, op in enumerate(self.ops):
             ins = inputs[i]
             if len(ins) == 1:
-                values[outs[i]] = op.forward(values[ins[0]])
+                if i in plan:
+                    values[outs[i]] = op.forward(values[ins[0]], out=values[plan[i]])
+                else:
+                    values[outs[i]] = op.forward(values[ins[0]])
             elif len(ins) == 2:
-                values[outs[i]] = op.forward(values[ins[0]], values[ins[1]])
+                if i in plan:
+                    values[outs[i]] = op.forward(values[ins[0]], values[ins[1]], out=values[plan[i]])
+                else:
+                    values[outs[i]] = op.forward(values[ins[0]], values[ins[1]])
+            elif i in plan:
+                values[outs[i]] = op.forward(*[values[s] for s in ins], out=values[plan[i]])
             else:
                 values[outs[i]] = op.forward(*[values[s] for s in ins])
         return values

@@ -194,3 +194,57 @@ def test_no_two_public_classes_share_a_name():
     clashes = {n: c for n, c in seen.items() if len(c) > 1}
     assert not clashes
     assert mg.nn.Sigmoid is not mg.ops.SigmoidOp and mg.ops.SigmoidOp.name == "sigmoid"
+
+
+# ------------------------------------------------------------------ writing in place
+
+
+def test_replay_writes_z_plus_b_and_sigma_into_the_matmul_buffer_like_a_hand_written_step():
+    model, cost = _graph()
+    tape = Tape.of(cost)
+    plan = tape.plan_in_place()
+    ops = [op.name for op in tape.ops]
+    # add_bias writes into matmul's output, sigmoid into add_bias's: nothing else reads them
+    assert sorted(plan) == [i for i, name in enumerate(ops) if name in ("add_bias", "sigmoid")]
+    for i, q in plan.items():
+        assert q == tape.inputs[i][0] and ops[tape.outs.index(q)] in ("matmul", "add_bias")
+    fresh = tape.forward()[tape.root]
+    again = tape.forward(in_place=True)
+    assert again[tape.root] == fresh  # the same numbers to the last bit
+    for i, q in plan.items():  # the slot written into now holds the op's output
+        assert again[q] is again[tape.outs[i]]
+
+
+def test_nothing_is_overwritten_that_another_op_reads_or_the_user_kept():
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(rng.standard_normal((4, 3)))
+    w = mg.Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    b = mg.Tensor(rng.standard_normal(3), requires_grad=True)
+    z = x @ w
+    used_twice = (z.add_bias(b) + z).sum()  # z is read by add_bias and by add
+    assert Tape.of(used_twice).plan_in_place() == {}
+
+    s = (x @ w).sigmoid()  # sigmoid keeps its output for σ(1 − σ): relu may not overwrite it
+    tape = Tape.of(s.relu().sum())
+    assert [tape.ops[i].name for i in tape.plan_in_place()] == ["sigmoid"]
+
+    z = x @ w
+    z.retain_grad()  # the user asked for z's gradient: z stays z
+    assert Tape.of(z.add_bias(b).sum()).plan_in_place() == {}
+
+    flat = (x @ w).reshape(12).reshape(4, 3)  # a view of matmul's output: never written through
+    assert Tape.of(flat.add_bias(b).sum()).plan_in_place() == {}
+
+    leaf = mg.Tensor(rng.standard_normal((4, 3)), requires_grad=True)  # a leaf: the user's array
+    assert Tape.of(leaf.sigmoid().sum()).plan_in_place() == {}
+
+    mixed = mg.Tensor(rng.standard_normal((4, 3)).astype(np.float32)) @ mg.Tensor(np.eye(3, dtype=np.float32))
+    wide = mixed.add_bias(b)  # float32 rows + a float64 bias: a float64 output, not the same buffer
+    assert Tape.of(wide.sum()).plan_in_place() == {}
+
+
+def test_plan_in_place_needs_the_graph():
+    _, cost = _graph()
+    tape = Tape.of(cost).forget_tensors()
+    with pytest.raises(mg.GraphError, match="no longer holds"):
+        tape.plan_in_place()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from .base import Op, unbroadcast
+from .base import Op, ones_row, unbroadcast
 
 
 class _Binary(Op):
@@ -53,8 +53,9 @@ class AddBiasOp(Op):
     derivatives = ("1", "1 (summed over the batch)")
     variables = ("x", "b")
     elementwise = True
+    overwrites = 0
 
-    def forward(self, x, b):
+    def forward(self, x, b, out=None):
         if b.ndim != 1 or not x.shape or x.shape[-1] != b.shape[0]:
             raise ShapeError(
                 f"add_bias: a bias of shape {tuple(b.shape)} cannot be added to rows of shape "
@@ -62,13 +63,13 @@ class AddBiasOp(Op):
                 f"({x.shape[-1] if x.ndim else 'scalar input'})"
             )
         self.saved = x.ndim
-        return x + b
+        return np.add(x, b, out=out)
 
     def backward(self, g, needs):
         gb = None
         if needs[1]:
-            if self.saved == 2:  # the usual (batch, n) rows: one sum over the batch
-                gb = np.add.reduce(g, axis=0)
+            if self.saved == 2:  # the usual (batch, n) rows: Σ_n g_n, written as 1ᵀ·g
+                gb = ones_row(g.shape[0], g.dtype) @ g
             else:
                 gb = g.sum(axis=tuple(range(self.saved - 1))) if self.saved > 1 else g
         return (g if needs[0] else None, gb)

@@ -41,6 +41,12 @@ class Op:
     """For each input, the positions in the tuple ``saved`` that its gradient rule reads
     (matmul: ``∂C/∂a = g·bᵀ`` reads ``b``, ``∂C/∂b = aᵀ·g`` reads ``a``); None: all of it.
     The engine watches for in-place changes only what a needed gradient reads."""
+    overwrites: int | None = None
+    """The input whose buffer ``forward`` can write its output into, when the engine passes
+    it as ``out=`` (None: the op has no ``out``). Only an op that does not keep that input
+    for its gradient rule may say so. A replayed tape (:meth:`Tape.forward
+    <microgradnet.tape.Tape.forward>` with ``in_place=True``) does this where nothing else
+    reads the input, as a hand-written ``z += b`` would: the numbers are the same."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -101,6 +107,23 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     if ones:
         g = g.sum(axis=ones, keepdims=True)
     return g.reshape(shape)
+
+
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def ones_row(n: int, dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones: ``ones_row(N) @ g`` sums the rows of ``g`` (the
+    batch) as one matrix-vector product, which BLAS does several times faster than a
+    column-wise ``g.sum(axis=0)`` for the narrow matrices of a small network."""
+    key = (n, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:

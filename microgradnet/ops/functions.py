@@ -19,9 +19,12 @@ from .base import Op
 _EXP_CAP = {np.dtype(t): float(np.floor(-np.log(np.finfo(t).tiny))) for t in (np.float32, np.float64)}
 
 
-def sigmoid_array(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large ``|z|``."""
-    t = np.negative(z, out=np.empty_like(z))  # out=: a 0-d input must stay an array, not a scalar
+def sigmoid_array(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)) on a numpy array, without overflow warnings for large ``|z|``
+    (into ``out`` if given, which may be ``z`` itself)."""
+    if out is None:  # (out= for a 0-d input too, which must stay an array, not a numpy scalar)
+        out = np.empty_like(z) if not z.ndim else None
+    t = np.negative(z, out=out)
     np.minimum(t, _EXP_CAP.get(z.dtype, 708.0), out=t)
     np.exp(t, out=t)
     t += 1
@@ -87,15 +90,16 @@ class SigmoidOp(Op):
     derivatives = ("σ(z)·(1−σ(z))",)
     variables = ("z",)
     elementwise = True
+    overwrites = 0
 
-    def forward(self, z):
-        s = sigmoid_array(z)
+    def forward(self, z, out=None):
+        s = sigmoid_array(z, out)
         self.saved = s
         return s
 
     def backward(self, g, needs):
         s = self.saved
-        t = np.multiply(s, s, out=np.empty_like(s))  # out=: stays an array even when 0-d
+        t = s * s if s.ndim else np.multiply(s, s, out=np.empty_like(s))  # 0-d: stays an array
         np.subtract(s, t, out=t)  # σ(1 − σ) = σ − σ², in one buffer
         t *= g
         return (t,)
@@ -114,8 +118,10 @@ class TanhOp(Op):
     variables = ("z",)
     elementwise = True
 
-    def forward(self, z):
-        t = np.tanh(z)
+    overwrites = 0
+
+    def forward(self, z, out=None):
+        t = np.tanh(z, out=out)
         self.saved = t
         return t
 
@@ -137,8 +143,10 @@ class ReLUOp(Op):
     variables = ("z",)
     elementwise = True
 
-    def forward(self, z):
-        out = np.maximum(z, 0)
+    overwrites = 0
+
+    def forward(self, z, out=None):
+        out = np.maximum(z, 0, out=out)
         self.saved = out
         return out
 

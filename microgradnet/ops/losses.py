@@ -38,7 +38,8 @@ class SquaredErrorOp(Op):
 
     def backward(self, g, needs):
         d, n = self.saved
-        ga = d * (g * (2.0 / n))  # the 0-d g keeps d's dtype: no upcast to float64
+        # a number times d keeps d's dtype (no upcast to float64); g is ∂C/∂C = 1 on a cost
+        ga = d * (float(g) * 2.0 / n if g.ndim == 0 else g * (2.0 / n))
         return (ga if needs[0] else None, -ga if needs[1] else None)
 
     def local_derivative(self, i, xs, out):
