@@ -96,14 +96,25 @@ class SGD(Optimizer):
         self.momentum = _check_number("SGD", "momentum", momentum, high=1.0)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
+        # one buffer per parameter for lr·∂C/∂w: no fresh array (of a weight matrix's size)
+        # every step, and .grad itself stays the gradient
+        self._scratch: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Move every parameter one step downhill (in place; records no graph)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         if not mu and not wd:  # plain SGD, the videos' rule: w ← w − lr · ∂C/∂w
-            for p in self.params:
-                if p.grad is not None:
-                    p.data -= lr * p.grad
+            scratch = self._scratch
+            for i, p in enumerate(self.params):
+                g = p.grad
+                if g is None:
+                    continue
+                d = p.data
+                buf = scratch[i]
+                if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+                    buf = scratch[i] = np.empty_like(g)
+                np.multiply(g, lr, out=buf)
+                d -= buf
             return
         for i, p in enumerate(self.params):
             g = p.grad
