@@ -77,6 +77,7 @@ class Tape:
         "checked",
         "products",
         "in_place",
+        "_plans",
         "_index",
     )
 
@@ -97,6 +98,7 @@ class Tape:
         self.products = products
         # node index -> the slot its op may write its output into (see plan_in_place)
         self.in_place: dict[int, int] = {}
+        self._plans: dict[str, list] = {}
         self._index = None
 
     # ----- building ---------------------------------------------------------------------
@@ -288,6 +290,7 @@ class Tape:
                 continue
             plan[i] = q
         self.in_place = plan
+        self._plans.clear()
         return plan
 
     # ----- running ----------------------------------------------------------------------
@@ -311,25 +314,31 @@ class Tape:
                 if s is None:
                     raise GraphError("Tape.forward: a tensor in feed is not a leaf of this graph")
                 values[s] = value
-        inputs, outs = self.inputs, self.outs
-        plan = self.in_place if in_place else {}
-        for i, op in enumerate(self.ops):
-            ins = inputs[i]
-            if len(ins) == 1:
-                if i in plan:
-                    values[outs[i]] = op.forward(values[ins[0]], out=values[plan[i]])
+        for run, ins, o, into in self._calls(in_place):
+            if into < 0:
+                if len(ins) == 1:
+                    values[o] = run(values[ins[0]])
+                elif len(ins) == 2:
+                    values[o] = run(values[ins[0]], values[ins[1]])
                 else:
-                    values[outs[i]] = op.forward(values[ins[0]])
-            elif len(ins) == 2:
-                if i in plan:
-                    values[outs[i]] = op.forward(values[ins[0]], values[ins[1]], out=values[plan[i]])
-                else:
-                    values[outs[i]] = op.forward(values[ins[0]], values[ins[1]])
-            elif i in plan:
-                values[outs[i]] = op.forward(*[values[s] for s in ins], out=values[plan[i]])
+                    values[o] = run(*[values[s] for s in ins])
+            elif len(ins) == 1:
+                values[o] = run(values[ins[0]], out=values[into])
             else:
-                values[outs[i]] = op.forward(*[values[s] for s in ins])
+                values[o] = run(*[values[s] for s in ins], out=values[into])
         return values
+
+    def _calls(self, in_place: bool) -> list:
+        """For each node, in order: its op's forward, the slots of its inputs, the slot of its
+        output and the slot to write into (-1: a new array). Made once per tape and mode."""
+        key = "in_place" if in_place else "fresh"
+        calls = self._plans.get(key)
+        if calls is None:
+            plan = self.in_place if in_place else {}
+            calls = self._plans[key] = [
+                (op.forward, self.inputs[i], self.outs[i], plan.get(i, -1)) for i, op in enumerate(self.ops)
+            ]
+        return calls
 
     def backward(self, seed, *, retain_graph=False, keep_grads=False, into_leaves=True, on_step=None):
         """The backward walk: the chain rule at every node, from the root down.
