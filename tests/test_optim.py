@@ -49,6 +49,22 @@ def test_sgd_updates_in_place_and_keeps_dtype():
         np.testing.assert_allclose(p.data, 1 - 0.25 * (2.0 + 0.1), rtol=1e-6)
 
 
+def test_plain_sgd_leaves_the_gradient_alone_and_follows_a_new_shape():
+    p = mg.Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    opt = SGD([p], lr=0.5)
+    for step in range(3):  # the lr·g buffer is reused: every step must still be exact
+        g = np.full((2, 3), float(step + 1), dtype=np.float32)
+        p.grad = g
+        before = p.data.copy()
+        opt.step()
+        assert p.grad is g and np.all(g == step + 1)  # .grad is still the gradient
+        np.testing.assert_array_equal(p.data, before - np.float32(0.5) * g)
+    p.data = np.ones(4, dtype=np.float64)  # the parameter replaced by one of another shape
+    p.grad = np.arange(4.0)
+    opt.step()
+    np.testing.assert_array_equal(p.data, 1 - 0.5 * np.arange(4.0))
+
+
 def test_sgd_on_a_model_lowers_the_cost():
     m = mg.nn.MLP([3, 4, 2], seed=0)
     x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
