@@ -240,7 +240,7 @@ class Batches:
             chunk = max(1, _CHUNK_ROWS // size) * size
             for c in range(0, stop, chunk):
                 idx = order[c : min(c + chunk, stop)]
-                xs, ys = self.x[idx], self.y[idx]
+                xs, ys = self.x.take(idx, axis=0), self.y[idx]  # take: a faster x[idx]
                 for start in range(0, len(idx), size):
                     yield xs[start : start + size], ys[start : start + size]
         else:
@@ -342,4 +342,4 @@ def one_hot_rows(labels: np.ndarray, num_classes: int, dtype) -> np.ndarray:
             _EYES.clear()
         eye = _EYES[key] = np.eye(num_classes, dtype=dtype)
         eye.flags.writeable = False
-    return eye[labels]
+    return eye.take(labels, axis=0)  # = eye[labels], several times faster than fancy indexing
