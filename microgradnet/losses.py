@@ -16,6 +16,8 @@ from .data import one_hot_rows
 from .errors import HIDDEN_FOR_USER_ERRORS, DTypeError, NumericalError, ShapeError
 from .tensor import Operand, Tensor, apply, as_tensor
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
 
 def _labels(target: Operand, n_classes: int, n: int | None, fn: str) -> np.ndarray | None:
     """Integer class labels as an int64 array (checked), or None if ``target`` is not labels."""
@@ -31,8 +33,8 @@ def _labels(target: Operand, n_classes: int, n: int | None, fn: str) -> np.ndarr
             f"of this shape, got labels of shape {arr.shape}"
         )
     # Read as unsigned, a negative label is a huge number: one max() checks 0..C-1.
-    unsigned = arr if arr.dtype.kind == "u" else arr.view(f"u{arr.dtype.itemsize}")
-    if arr.size and unsigned.max() >= n_classes:
+    unsigned = arr if arr.dtype.kind == "u" else arr.view(_UNSIGNED[arr.dtype.itemsize])
+    if arr.size and np.maximum.reduce(unsigned, axis=None) >= n_classes:
         raise ValueError(
             f"{fn}: labels must lie in 0..{n_classes - 1} (the output has {n_classes} values "
             f"per example), found {int(arr.min() if arr.min() < 0 else arr.max())}"

@@ -111,7 +111,7 @@ class SGD(Optimizer):
                     continue
                 d = p.data
                 buf = scratch[i]
-                if buf is None or buf.shape != g.shape or buf.dtype != g.dtype:
+                if buf is None or buf.shape != g.shape or buf.dtype is not g.dtype:
                     buf = scratch[i] = np.empty_like(g)
                 np.multiply(g, lr, out=buf)
                 d -= buf

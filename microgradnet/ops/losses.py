@@ -28,6 +28,7 @@ class SquaredErrorOp(Op):
     symbol = "(1/N) Σ (a − y)²"
     derivatives = ("2(a − y)/N", "−2(a − y)/N")
     variables = ("a", "y")
+    reads = ((), ())  # saved = (a − y, N): an array of its own, that no user code can reach
 
     def forward(self, a, y):
         d = a - y
