@@ -48,8 +48,12 @@ class NumpyMLP:
 
     def train_step(self, x: np.ndarray, labels: np.ndarray, lr: float) -> float:
         """One SGD step on the batch; returns the cost before the step."""
-        acts = self.forward(x)
+        return self.backward_update(self.forward(x), labels, lr)
+
+    def backward_update(self, acts: list[np.ndarray], labels: np.ndarray, lr: float) -> float:
+        """The cost, backpropagation and the SGD update, from the activations of ``forward``."""
         a = acts[-1]
+        x = acts[0]
         n = len(x)
         diff = a - self.eye[labels]
         cost = float(np.dot(diff.ravel(), diff.ravel())) / n

@@ -19,7 +19,9 @@ is one timed run), with:
   (``benchmarks/numpy_mlp.py``), allocating every temporary.
 
 Each engine runs in its own worker process per thread setting, so that no engine's thread
-settings leak into another's: **1 thread** (BLAS, torch and XLA pinned to one) and the
+settings leak into another's (with a short pause between two timed passes, so that threads
+still spinning in one worker take no core from the next): **1 thread** (BLAS, torch and XLA
+pinned to one) and the
 **default** (nothing set: every library uses its own default, and microgradnet chooses its
 BLAS threads itself), plus microgradnet forced to all cores (``MICROGRADNET_NUM_THREADS``)
 to show what its choice avoids. The workers take turns within each round (a busy machine
@@ -78,6 +80,9 @@ TARGETS = {
 _PIN = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 FIT_PASSES = 6  # fit trains this many passes per timed run (its time is divided by it)
 CAP = 2.0  # seconds: an engine slower than this per pass is timed on part of each pass (scaled up)
+# seconds between two timed passes: OpenBLAS's (and OpenMP's) idle threads keep spinning for a
+# while after a product, and a thread still spinning in one worker would take a core from the next
+PAUSE = 0.2
 
 
 # ------------------------------------------------------------------------------- workers
@@ -418,6 +423,8 @@ def measure(engines, settings, rounds, quick, thread_settings=("1", "default"), 
                     fraction[k] = min(1.0, CAP / warm)
                 for r in range(rounds):
                     for k, w in workers.items():
+                        if not quick:
+                            time.sleep(PAUSE)  # let the last worker's BLAS threads stop spinning
                         reply = w.run(sizes=sizes, batch=batch, dtype=dtype, seed=r, fraction=fraction[k])
                         times[k].append(reply["seconds"])
                         if fraction[k] == 1.0:

@@ -301,7 +301,7 @@ class Tape:
 
         Each op keeps what its gradient rule needs from this run, so :meth:`backward` can
         follow; the tensors of the recorded graph keep their old values. With ``in_place``
-        the ops of :attr:`in_place` (see :meth:`plan_in_place`) write their output into
+        the ops in ``in_place`` (see :meth:`plan_in_place`) write their output into
         their input's buffer (the same numbers; that input's slot then holds the output).
         """
         __tracebackhide__ = HIDDEN_FOR_USER_ERRORS
