@@ -119,10 +119,12 @@ def ones_row(n: int, dtype) -> np.ndarray:
     key = (n, dtype)
     ones = _ONES.get(key)
     if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(n, dtype)
+        ones = np.ones(n, dtype)
         ones.flags.writeable = False
+        if n <= 1 << 16:  # kept for the next step; a huge batch makes its own (cheap next to g)
+            if len(_ONES) > 64:
+                _ONES.clear()
+            _ONES[key] = ones
     return ones
 
 
