@@ -63,18 +63,21 @@ def _columns(file) -> int:
         return 0
 
 
-class _PlainBar:
-    """A terminal bar without tqdm: :func:`bar_text` redrawn on one line of ``file``."""
+class _Bar:
+    """A bar over ``iterable``: ``_draw(n, seconds)`` at the start and then at most every
+    ``every`` seconds, ``_end(n, seconds)`` once when the loop ends (or breaks off)."""
 
-    def __init__(self, iterable, total, desc, file):
-        self.iterable, self.total, self.desc, self.file = iterable, total, desc, file
+    every = TERMINAL_EVERY
+
+    def __init__(self, iterable, total, desc):
+        self.iterable, self.total, self.desc = iterable, total, desc
         self.note = ""
-        self.width = min(_columns(file) or shutil.get_terminal_size().columns, 150) - 1
 
-    def _draw(self, n, seconds):
-        line = bar_text(n, self.total, seconds, self.desc, self.note)
-        self.file.write("\r" + line[: self.width].ljust(self.width))
-        self.file.flush()
+    def _draw(self, n, seconds):  # pragma: no cover - each bar draws its own way
+        raise NotImplementedError
+
+    def _end(self, n, seconds):  # pragma: no cover
+        raise NotImplementedError
 
     def __iter__(self):
         start = last = time.perf_counter()
@@ -85,15 +88,32 @@ class _PlainBar:
                 yield item
                 n += 1
                 now = time.perf_counter()
-                if now - last >= TERMINAL_EVERY:
+                if now - last >= self.every:
                     last = now
                     self._draw(n, now - start)
         finally:
-            self.file.write("\r" + " " * self.width + "\r")  # the bar goes; the next line is clean
-            self.file.flush()
+            self._end(n, time.perf_counter() - start)
 
     def set_postfix_str(self, s, refresh=False):
         self.note = s
+
+
+class _PlainBar(_Bar):
+    """A terminal bar without tqdm: :func:`bar_text` redrawn on one line of ``file``."""
+
+    def __init__(self, iterable, total, desc, file):
+        super().__init__(iterable, total, desc)
+        self.file = file
+        self.width = min(_columns(file) or shutil.get_terminal_size().columns, 150) - 1
+
+    def _draw(self, n, seconds):
+        line = bar_text(n, self.total, seconds, self.desc, self.note)
+        self.file.write("\r" + line[: self.width].ljust(self.width))
+        self.file.flush()
+
+    def _end(self, n, seconds):
+        self.file.write("\r" + " " * self.width + "\r")  # the bar goes; the next line is clean
+        self.file.flush()
 
 
 def _terminal_bar(iterable, total, desc):
@@ -126,38 +146,25 @@ class _NotebookArea:
             self.handle.update(bundle, raw=True)
 
 
-class _NotebookBar:
+class _NotebookBar(_Bar):
     """A bar drawn as the last line of a :class:`_NotebookArea`, redrawn a few times a
     second; at the end it stays (``keep``, showing the final count) or goes."""
 
+    every = NOTEBOOK_EVERY
+
     def __init__(self, iterable, total, desc, area, keep):
-        self.iterable, self.total, self.desc = iterable, total, desc
+        super().__init__(iterable, total, desc)
         self.area, self.keep = area, keep
-        self.note = ""
 
-    def __iter__(self):
-        start = last = time.perf_counter()
-        n = 0
-        self.area.current = bar_text(0, self.total, 0.0, self.desc)
+    def _draw(self, n, seconds):
+        self.area.current = bar_text(n, self.total, seconds, self.desc, self.note)
         self.area.show()
-        try:
-            for item in self.iterable:
-                yield item
-                n += 1
-                now = time.perf_counter()
-                if now - last >= NOTEBOOK_EVERY:
-                    last = now
-                    self.area.current = bar_text(n, self.total, now - start, self.desc, self.note)
-                    self.area.show()
-        finally:
-            final = bar_text(n, self.total, time.perf_counter() - start, self.desc, self.note)
-            self.area.current = ""
-            if self.keep:
-                self.area.lines.append(final)
-            self.area.show()
 
-    def set_postfix_str(self, s, refresh=False):
-        self.note = s
+    def _end(self, n, seconds):
+        self.area.current = ""
+        if self.keep:
+            self.area.lines.append(bar_text(n, self.total, seconds, self.desc, self.note))
+        self.area.show()
 
 
 def _length(iterable, total):
