@@ -3,7 +3,8 @@ against the engine's own backward pass; no console error, no network, nothing in
 
 import numpy as np
 import pytest
-from conftest import require, require_renderer
+from conftest import require_renderer
+from pages import browser, open_page  # noqa: F401 - browser is a fixture
 
 import microgradnet as mg
 from microgradnet.viz.graph import graph_nodes
@@ -11,7 +12,6 @@ from microgradnet.viz.stepper import backprop_page, page_data, toy_network
 
 pytestmark = pytest.mark.browser
 EVIL = "<script>alert(1)</script>"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def toy():
@@ -26,16 +26,9 @@ def small_mlp():
     return mg.squared_error(model(x), np.array([0, 3, 1])), None, model
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require("playwright")
-    require_renderer()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield b
-        b.close()
+@pytest.fixture(scope="module", autouse=True)
+def _renderer():
+    require_renderer()  # the page draws the graph: dot or graphviz-pure
 
 
 def reference(build):
@@ -87,25 +80,14 @@ def check_backward_step(state, step, ref):
         assert close(shown, ref[node].grad), node  # every tensor here is used once
 
 
-def open_page(browser, path):
-    page = browser.new_page(viewport={"width": 1300, "height": 850})
-    seen = {"errors": [], "requests": [], "dialogs": []}
-    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.on("request", lambda r: seen["requests"].append(r.url))
-    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-    page.goto(path.as_uri())
-    return page, seen
-
-
 @pytest.mark.parametrize("build", [toy, small_mlp], ids=["toy", "mlp"])
-def test_step_through_by_clicks_and_by_keys(browser, build, tmp_path):
+def test_step_through_by_clicks_and_by_keys(browser, build, tmp_path):  # noqa: F811
     cost, params, model = build()
     data = page_data(cost, params=params, model=model)
     path = backprop_page(cost, tmp_path / "page.html", params=params, model=model)
     ref = reference(build)
     F, B = len(data["forward"]), len(data["backward"])
-    page, seen = open_page(browser, path)
+    page, seen = open_page(browser, path, viewport=(1300, 850))
     try:
         for how in ("click", "key"):
             page.reload()
@@ -172,7 +154,7 @@ def mnist_step():
 
 
 @pytest.mark.parametrize("width", [1300, 950])
-def test_the_3b1b_graph_fits_the_page_and_its_text_reads(browser, tmp_path, width):
+def test_the_3b1b_graph_fits_the_page_and_its_text_reads(browser, tmp_path, width):  # noqa: F811
     cost, model = mnist_step()
     path = backprop_page(cost, tmp_path / "page.html", model=model)
     page = browser.new_page(viewport={"width": width, "height": 850})
@@ -186,14 +168,14 @@ def test_the_3b1b_graph_fits_the_page_and_its_text_reads(browser, tmp_path, widt
         page.close()
 
 
-def test_inline_stepper_works_inside_its_frame(browser, tmp_path):
+def test_inline_stepper_works_inside_its_frame(browser, tmp_path):  # noqa: F811
     """What a notebook shows: the page in an iframe's srcdoc, in a 950 px wide output."""
     cost, model = mnist_step()
     data = page_data(cost, model=model)
     host = tmp_path / "notebook.html"
     frame = mg.viz.stepper(cost, model=model)._repr_html_()
     host.write_text(f'<!DOCTYPE html><body style="margin:0;width:950px">{frame}</body>', encoding="utf-8")
-    page, seen = open_page(browser, host)
+    page, seen = open_page(browser, host, viewport=(1300, 850))
     try:
         inner = page.frame_locator("iframe")
         inner.locator("#mg-next").click()
