@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from microgradnet.errors import HIDDEN_FOR_USER_ERRORS, DataError, DTypeError, ShapeError
+from microgradnet.ops.base import constant
 
 __all__ = ["Dataset", "batches", "one_hot", "one_hot_rows", "as_xy", "DataLike", "HasXY"]
 
@@ -328,18 +329,9 @@ def one_hot(labels: ArrayLike, num_classes: int | None = None, dtype: DTypeLike 
     return one_hot_rows(arr, num_classes, dtype)
 
 
-_EYES: dict = {}
-
-
 def one_hot_rows(labels: np.ndarray, num_classes: int, dtype) -> np.ndarray:
     """Row ``k`` of the identity matrix for each label ``k``: the one place labels become
     one-hot rows (:func:`one_hot`, the costs and replay all call it). ``labels`` must be
     integers already checked to lie in ``0 .. num_classes - 1``; the result is a new array."""
-    key = (num_classes, np.dtype(dtype))
-    eye = _EYES.get(key)
-    if eye is None:
-        if len(_EYES) > 64:
-            _EYES.clear()
-        eye = _EYES[key] = np.eye(num_classes, dtype=dtype)
-        eye.flags.writeable = False
+    eye = constant(np.eye, int(num_classes), np.dtype(dtype))
     return eye.take(labels, axis=0)  # = eye[labels], several times faster than fancy indexing

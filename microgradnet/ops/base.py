@@ -109,23 +109,30 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g.reshape(shape)
 
 
-_ONES: dict[tuple, np.ndarray] = {}
+_CONSTANTS: dict[tuple, np.ndarray] = {}
+
+
+def constant(make, n: int, dtype) -> np.ndarray:
+    """``make(n, dtype=dtype)`` (``np.ones``, ``np.eye`` …) as a read-only array, kept for
+    the next call with the same arguments: up to 64 of them, each of at most 65,536 rows (a
+    larger one is made anew each time, cheap next to the work it serves)."""
+    key = (make, n, dtype)
+    a = _CONSTANTS.get(key)
+    if a is None:
+        a = make(n, dtype=dtype)
+        a.flags.writeable = False
+        if n <= 1 << 16:
+            if len(_CONSTANTS) > 64:
+                _CONSTANTS.clear()
+            _CONSTANTS[key] = a
+    return a
 
 
 def ones_row(n: int, dtype) -> np.ndarray:
     """A read-only vector of ``n`` ones: ``ones_row(N) @ g`` sums the rows of ``g`` (the
     batch) as one matrix-vector product, which BLAS does several times faster than a
     column-wise ``g.sum(axis=0)`` for the narrow matrices of a small network."""
-    key = (n, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = np.ones(n, dtype)
-        ones.flags.writeable = False
-        if n <= 1 << 16:  # kept for the next step; a huge batch makes its own (cheap next to g)
-            if len(_ONES) > 64:
-                _ONES.clear()
-            _ONES[key] = ones
-    return ones
+    return constant(np.ones, n, dtype)
 
 
 def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ShapeError:
